@@ -1,0 +1,139 @@
+"""Command-line interface: ``raadsim run | simulate | drugs | demo``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import InputError, ModelError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="raadsim: multiscale simulation of rapid-acting antidepressants.")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(exc: Exception) -> None:
+    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def run(scenario: Path = typer.Argument(..., help="scenario TOML file"),
+        out: Path = typer.Option(..., "--out", help="output directory"),
+        engine: str = typer.Option("roadrunner", help="roadrunner or scipy")) -> None:
+    """Simulate a scenario file; write timecourse.csv, summary.json and figure.png to OUT."""
+    from .io.outputs import write_run
+    from .io.scenario import load_scenario
+    from .simulate.run import simulate
+
+    try:
+        if engine not in ("roadrunner", "scipy"):
+            raise InputError("--engine", engine, "roadrunner or scipy")
+        sc, cat = load_scenario(scenario)
+        result = simulate(sc, cat, engine=engine)  # type: ignore[arg-type]
+        write_run(result, out)
+    except (InputError, ModelError) as exc:
+        _fail(exc)
+    console.print(f"wrote {out}/timecourse.csv, summary.json, figure.png")
+
+
+@app.command("simulate")
+def simulate_cmd(
+    drug: str = typer.Option(..., help="drug name (see `raadsim drugs`)"),
+    dose: str = typer.Option(..., help="amount, e.g. '0.5 mg/kg' or '84 mg'"),
+    route: str = typer.Option(..., help="iv, intranasal, oral, im, ip, sc, sublingual"),
+    out: Path = typer.Option(..., "--out", help="output directory"),
+    infusion: str | None = typer.Option(None, help="IV infusion duration, e.g. '40 min'"),
+    end: str = typer.Option("7 d", help="simulation end, e.g. '7 d'"),
+    every: str = typer.Option("10 min", help="output interval"),
+    species: str = typer.Option("human", help="human, rat or mouse"),
+    weight: str | None = typer.Option(None, help="body weight, e.g. '70 kg'"),
+) -> None:
+    """One-line simulation of a single dose (same outputs as `run`)."""
+    from .io.outputs import write_run
+    from .io.scenario import scenario_from_dict
+    from .simulate.run import simulate
+
+    d = {"drug": drug, "amount": dose, "route": route}
+    if infusion:
+        d["infusion"] = infusion
+    subject: dict[str, object] = {"species": species}
+    if weight:
+        subject["weight_kg"] = weight
+    try:
+        sc = scenario_from_dict({"subject": subject, "dose": [d],
+                                 "simulation": {"end": end, "output_every": every}})
+        cat = sc.catalogue()
+        sc.administrations(cat)
+        write_run(simulate(sc, cat), out)
+    except (InputError, ModelError) as exc:
+        _fail(exc)
+    console.print(f"wrote {out}/timecourse.csv, summary.json, figure.png")
+
+
+@app.command()
+def drugs() -> None:
+    """List drugs, their routes per species and the sources of their parameters."""
+    from .drugs.catalogue import builtin
+    from .provenance import sources
+
+    cat = builtin()
+    table = Table(title="raadsim drugs", show_lines=True)
+    for col in ("drug", "analytes", "routes by species", "parameter sources"):
+        table.add_column(col, overflow="fold")
+    bib = sources()
+    for name, d in sorted(cat.drugs.items()):
+        analytes = []
+        for an in d.composition:
+            analytes += [an, *[m for m in cat.metabolites_of(an, "human") if m not in analytes]]
+        routes = "\n".join(f"{sp}: {', '.join(sorted(r))}" for sp, r in d.routes.items())
+        srcs: dict[str, int] = {}
+        params = [p for an in analytes for sp in cat.analytes[an].pk.values()
+                  for p in sp.params.values()]
+        params += [p for an in analytes for t in cat.analytes[an].targets.values()
+                   for p in t.params.values()]
+        params += [p for rs in d.routes.values() for r in rs.values() for pw in r.pathways
+                   for p in (pw.F, pw.ka, pw.duration) if p is not None]
+        for p in params:
+            key = p.provenance.source or p.provenance.kind
+            if p.provenance.kind == "fitted":
+                key = "fitted"
+            srcs[key] = srcs.get(key, 0) + 1
+        lines = [f"{bib[k].citation.split('(')[0].strip()[:40]} ({k}) ×{n}" if k in bib
+                 else f"{k} ×{n}" for k, n in sorted(srcs.items(), key=lambda kv: -kv[1])]
+        table.add_row(f"{name}\n[dim]{d.label}[/]", ", ".join(analytes) or "—", routes,
+                      "\n".join(lines) or "—")
+    console.print(table)
+
+
+@app.command()
+def demo(out: Path = typer.Option(Path("raadsim-demo"), "--out", help="output directory")
+         ) -> None:
+    """Simulate the flagship scenarios; print a summary; write CSV, figures and HTML."""
+    from .report.demo import run_demo, summary_row
+
+    try:
+        results = run_demo(out)
+    except (InputError, ModelError) as exc:
+        _fail(exc)
+    table = Table(title="raadsim demo — typical 70 kg adult")
+    rows = [summary_row(n, r) for n, r in results.items()]
+    for col in rows[0]:
+        table.add_column(col)
+    for r in rows:
+        table.add_row(*r.values())
+    console.print(table)
+    console.print(f"wrote {out}/index.html, figures (*.png), time courses (*.csv)")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Result files, written atomically: a failed or interrupted run leaves no partial output."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_dir(out: str | Path) -> Iterator[Path]:
+    """Yield a temporary directory that replaces ``out`` only if the block succeeds."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield tmp
+        backup = None
+        if out.exists():
+            backup = out.with_name(f".{out.name}.old")
+            if backup.exists():
+                shutil.rmtree(backup)
+            out.rename(backup)
+        tmp.rename(out)
+        if backup is not None:
+            shutil.rmtree(backup, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def write_run(result, out: str | Path, figure: Callable[[object, Path], None] | None = None
+              ) -> Path:
+    """``timecourse.csv`` (long format), ``summary.json`` and ``figure.png`` in ``out``."""
+    from ..report.figures import plot_result
+
+    with atomic_dir(out) as tmp:
+        result.to_long().to_csv(tmp / "timecourse.csv", index=False, float_format="%.8g")
+        write_json(tmp / "summary.json", result.summary())
+        (figure or plot_result)(result, tmp / "figure.png")
+    return Path(out)

@@ -1,0 +1,283 @@
+"""Scenario files (TOML) and their Python API (pydantic models).
+
+A scenario names a subject, doses, optional perturbations and the simulation window::
+
+    [subject]
+    species = "human"
+    weight_kg = 70
+    condition = "trd"
+
+    [[dose]]
+    drug = "ketamine"
+    amount = "0.5 mg/kg"
+    route = "iv"
+    infusion = "40 min"
+    at = "0 h"
+    repeat = { every = "3.5 d", count = 8 }
+
+    [simulation]
+    end = "14 d"
+    output_every = "10 min"
+
+Quantities are strings with units (pint). :func:`load_scenario` turns any problem into one
+:class:`~raadsim.errors.InputError` naming the field, the value and what is accepted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from ..drugs.catalogue import Catalogue, builtin
+from ..drugs.schema import ROUTES, SPECIES
+from ..errors import InputError
+from ..model.pk import Administration
+from ..units import parse_dose, parse_time, parse_weight
+
+CONDITIONS = ("healthy", "mdd", "trd", "bipolar_depression", "chronic_stress")
+DEFAULT_WEIGHT_KG = {"human": 70.0, "rat": 0.3, "mouse": 0.025}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Subject(_Strict):
+    species: str = "human"
+    weight_kg: float | str | None = None
+    condition: str = "healthy"
+
+    @field_validator("species")
+    @classmethod
+    def _species(cls, v: str) -> str:
+        if v not in SPECIES:
+            raise InputError("species", v, f"one of {', '.join(SPECIES)}")
+        return v
+
+    @field_validator("condition")
+    @classmethod
+    def _condition(cls, v: str) -> str:
+        if v not in CONDITIONS:
+            raise InputError("condition", v, f"one of {', '.join(CONDITIONS)}")
+        return v
+
+    @field_validator("weight_kg")
+    @classmethod
+    def _weight(cls, v: float | str | None) -> float | str | None:
+        if v is not None:
+            parse_weight(v, "weight_kg")
+        return v
+
+    @property
+    def weight(self) -> float:
+        if self.weight_kg is None:
+            return DEFAULT_WEIGHT_KG[self.species]
+        return parse_weight(self.weight_kg, "weight_kg")
+
+
+class Repeat(_Strict):
+    every: str
+    count: int
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, v: str) -> str:
+        if parse_time(v, "every") <= 0:
+            raise InputError("every", v, "a positive duration such as '3.5 d'")
+        return v
+
+    @field_validator("count")
+    @classmethod
+    def _count(cls, v: int) -> int:
+        if v < 1:
+            raise InputError("count", v, "a whole number of administrations >= 1")
+        return v
+
+
+class Dose(_Strict):
+    drug: str
+    amount: str
+    route: str
+    infusion: str | None = None
+    at: str = "0 h"
+    repeat: Repeat | None = None
+
+    @field_validator("amount")
+    @classmethod
+    def _amount(cls, v: str) -> str:
+        parse_dose(v, "amount")
+        return v
+
+    @field_validator("route")
+    @classmethod
+    def _route(cls, v: str) -> str:
+        if v not in ROUTES:
+            raise InputError("route", v, f"one of {', '.join(ROUTES)}")
+        return v
+
+    @field_validator("infusion")
+    @classmethod
+    def _infusion(cls, v: str | None) -> str | None:
+        if v is not None and parse_time(v, "infusion") <= 0:
+            raise InputError("infusion", v, "a positive duration such as '40 min'")
+        return v
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, v: str) -> str:
+        parse_time(v, "at", allow_negative=True)
+        return v
+
+    def times_h(self) -> tuple[float, ...]:
+        t0 = parse_time(self.at, "at", allow_negative=True)
+        if self.repeat is None:
+            return (t0,)
+        step = parse_time(self.repeat.every, "every")
+        return tuple(t0 + i * step for i in range(self.repeat.count))
+
+
+class Perturbation(_Strict):
+    name: str
+    at: str | None = None
+    genotype: str | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_time(v, "at", allow_negative=True)
+        return v
+
+
+class Simulation(_Strict):
+    end: str = "7 d"
+    output_every: str = "10 min"
+    observables: list[str] | None = None
+
+    @field_validator("end")
+    @classmethod
+    def _end(cls, v: str) -> str:
+        if parse_time(v, "end") <= 0:
+            raise InputError("end", v, "a positive duration such as '14 d'")
+        return v
+
+    @field_validator("output_every")
+    @classmethod
+    def _every(cls, v: str) -> str:
+        if parse_time(v, "output_every") <= 0:
+            raise InputError("output_every", v, "a positive duration such as '10 min'")
+        return v
+
+
+class Scenario(_Strict):
+    """A complete scenario: subject, doses, perturbations, simulation window."""
+
+    subject: Subject = Subject()
+    dose: list[Dose] = []
+    perturbation: list[Perturbation] = []
+    simulation: Simulation = Simulation()
+    drug_files: list[str] = []
+
+    def digest(self) -> str:
+        """A stable hash of the scenario content (for run metadata)."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def catalogue(self, base_dir: Path | None = None) -> Catalogue:
+        """The built-in catalogue plus this scenario's drug files."""
+        cat = builtin()
+        for f in self.drug_files:
+            p = Path(f)
+            if base_dir is not None and not p.is_absolute():
+                p = base_dir / p
+            cat = cat.with_drug_file(p)
+        return cat
+
+    def administrations(self, cat: Catalogue) -> list[Administration]:
+        """Doses resolved against the catalogue; errors name the dose entry."""
+        out = []
+        species = self.subject.species
+        for i, d in enumerate(self.dose):
+            where = f"dose[{i}]"
+            drug = cat.drug(d.drug, f"{where}.drug")
+            if species not in drug.routes:
+                raise InputError(f"{where}.drug", d.drug,
+                                 f"a drug with data for {species} (this one: {drug.species()})")
+            if d.route not in drug.routes[species]:
+                raise InputError(f"{where}.route", d.route,
+                                 f"a route {d.drug} allows in {species}: "
+                                 f"{', '.join(sorted(drug.routes[species]))}")
+            route = drug.routes[species][d.route]
+            if d.infusion is not None and not route.infusion:
+                raise InputError(f"{where}.infusion", d.infusion,
+                                 f"no infusion: {d.route} {d.drug} is given at once")
+            value, per_kg = parse_dose(d.amount, f"{where}.amount")
+            amount = value * self.subject.weight if per_kg else value
+            infusion = parse_time(d.infusion, f"{where}.infusion") if d.infusion else None
+            out.append(Administration(i, d.drug, d.route, amount, d.times_h(), infusion))
+        return out
+
+    def window(self) -> tuple[float, float, float]:
+        """(start, end, step) in hours; starts before 0 if something happens earlier."""
+        times = [t for d in self.dose for t in d.times_h()]
+        times += [parse_time(p.at, "at", allow_negative=True) for p in self.perturbation if p.at]
+        start = min([0.0, *times])
+        end = parse_time(self.simulation.end, "simulation.end")
+        step = parse_time(self.simulation.output_every, "simulation.output_every")
+        if end <= start:
+            raise InputError("simulation.end", self.simulation.end, "a time after the first event")
+        return start, end, step
+
+
+def _as_input_error(exc: ValidationError) -> InputError:
+    err = exc.errors()[0]
+    loc = []
+    for part in err["loc"]:
+        if isinstance(part, int) and loc:
+            loc[-1] = f"{loc[-1]}[{part}]"
+        else:
+            loc.append(str(part))
+    field = ".".join(loc) or "scenario"
+    cause = err.get("ctx", {}).get("error")
+    if isinstance(cause, InputError):
+        return InputError(field, cause.value, cause.accepted)
+    if err["type"] == "extra_forbidden":
+        return InputError(field, err.get("input"), "no such key (check the spelling)")
+    if err["type"] == "missing":
+        return InputError(field, None, "a value (this field is required)")
+    return InputError(field, err.get("input"), err["msg"])
+
+
+def scenario_from_dict(raw: dict[str, Any]) -> Scenario:
+    """Validate a scenario given as a dict (as read from TOML)."""
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise _as_input_error(exc) from None
+
+
+def load_scenario(path: str | Path) -> tuple[Scenario, Catalogue]:
+    """Read, validate and resolve a scenario file. Raises :class:`InputError` on any problem."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("scenario", str(path), "an existing TOML file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(str(path), "(file)", f"valid TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise InputError(str(path), "(file)", "a UTF-8 text file") from None
+    sc = scenario_from_dict(raw)
+    cat = sc.catalogue(path.parent)
+    sc.administrations(cat)  # resolve now so errors surface before any simulation
+    sc.window()
+    from ..perturb.catalogue import get as get_perturbation
+
+    for i, p in enumerate(sc.perturbation):
+        get_perturbation(p.name, f"perturbation[{i}].name")
+    return sc, cat

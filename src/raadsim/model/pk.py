@@ -1,0 +1,251 @@
+"""Layer 1 — pharmacokinetics: dose → plasma and brain concentrations.
+
+For every analyte a dosed drug produces (and its metabolites), in the subject's species:
+
+* Mammillary disposition (``structure = "mammillary"``), amounts in mg::
+
+      A_c' = inputs - CL/Vc·A_c - Q2/Vc·A_c + Q2/V2·A_p1 - Q3/Vc·A_c + Q3/V3·A_p2
+      A_p1' = Q2/Vc·A_c - Q2/V2·A_p1          A_p2' = Q3/Vc·A_c - Q3/V3·A_p2
+
+  A fraction ``formation[m]`` of the elimination forms metabolite ``m``.
+* Hepatic disposition (``structure = "hepatic"``; Perez-Ruixo 2021 esketamine model): a
+  well-stirred liver compartment exchanges with the central one at hepatic blood flow Qh and
+  eliminates with ``kel_h`` (other routes) and ``kmet_h`` (forming the named metabolite);
+  swallowed doses enter the liver, so first-pass extraction follows from the structure.
+* Plasma concentration ``C = 1000·A_c/Vc`` (ng/mL) and unbound brain concentration, an effect
+  compartment ``Cb' = ke0·(fu·C − Cb)`` (ng/mL; free brain ≈ free plasma at equilibrium).
+* Absorption: each route has one or more pathways with bioavailability F, first-order
+  absorption ``ka`` from a depot and optionally a zero-order release ``duration``.
+
+Species scaling: parameters are given for a reference weight; ``allometric`` scales flows by
+(W/W_ref)^0.75 and volumes by W/W_ref, ``linear`` scales both by W/W_ref.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..drugs.catalogue import Catalogue
+from ..drugs.schema import PK_UNITS, Analyte, Drug, Pathway, SpeciesPK, is_per_kg
+from ..errors import InputError
+from ..provenance import Param, layer_params
+from .spec import Event, ModelSpec
+
+LAYER = "pk"
+FLOW_PARAMS = {"CL", "Q2", "Q3", "Qh"}
+VOLUME_PARAMS = {"Vc", "V2", "V3", "Vh"}
+HEPATIC_RATE_PARAMS = {"kel_h", "kmet_h"}
+ELIMINATION_PARAMS = {"CL", "Qh", "kel_h", "kmet_h"}  # scaled by elimination_factor
+
+
+@dataclass(frozen=True)
+class Administration:
+    """One dose entry of a scenario, resolved to numbers."""
+
+    index: int
+    drug: str
+    route: str
+    amount_mg: float  # per administration
+    times_h: tuple[float, ...]
+    infusion_h: float | None = None
+
+
+def _scaled(sp: SpeciesPK, key: str, weight: float) -> tuple[float, str]:
+    """A PK parameter in model units for a subject of ``weight`` kg, and how it was scaled."""
+    p = sp.params[key]
+    unit = PK_UNITS[key]
+    if is_per_kg(p, unit):
+        return p.in_unit(f"{unit}/kg") * weight, f"per kg × W ({weight:g} kg)"
+    v = p.in_unit(unit)
+    ratio = weight / sp.reference_weight_kg
+    if sp.scaling == "linear":
+        if key in FLOW_PARAMS | VOLUME_PARAMS:
+            return v * ratio, f"× (W/{sp.reference_weight_kg:g} kg)"
+        return v, ""
+    b = layer_params(LAYER)["allometric_exponent_clearance"].value
+    if key in FLOW_PARAMS:
+        return v * ratio**b, f"× (W/{sp.reference_weight_kg:g} kg)^{b:g}"
+    if key in VOLUME_PARAMS:
+        return v * ratio, f"× (W/{sp.reference_weight_kg:g} kg)"
+    if key in HEPATIC_RATE_PARAMS:
+        return v * ratio ** (b - 1), f"× (W/{sp.reference_weight_kg:g} kg)^{b - 1:g}"
+    return v, ""
+
+
+def _analyte_disposition(m: ModelSpec, a: Analyte, sp: SpeciesPK, weight: float) -> None:
+    n = a.name
+    factor = sp.params.get("elimination_factor")
+    for key in sp.params:
+        if key == "elimination_factor":
+            continue
+        value, note = _scaled(sp, key, weight)
+        if factor is not None and key in ELIMINATION_PARAMS:
+            value *= factor.in_unit("dimensionless")
+            note = f"{note} × elimination_factor {factor.value:g} ({factor.provenance.short()})"
+        if sp.derived_from:
+            note = f"scaled from {sp.derived_from} {note}".strip()
+        m.param(f"{key}_{n}", value, PK_UNITS[key], LAYER, sp.params[key], note)
+    ac = f"A_c_{n}"
+    out = [f"CL_{n}/Vc_{n}*{ac}"] if sp.structure == "mammillary" else []
+    ode = [f"Rin_c_{n}"]
+    m.state(f"Rin_c_{n}", "0", "mg/h", f"zero-order input rate into central {a.label}", LAYER)
+    for i, (q, v) in enumerate((("Q2", "V2"), ("Q3", "V3")), start=1):
+        if q in sp.params:
+            per = f"A_p{i}_{n}"
+            m.state(per, f"{q}_{n}/Vc_{n}*{ac} - {q}_{n}/{v}_{n}*{per}", "mg",
+                    f"{a.label} in peripheral compartment {i}", LAYER)
+            ode.append(f"{q}_{n}/{v}_{n}*{per}")
+            out.append(f"{q}_{n}/Vc_{n}*{ac}")
+    if sp.structure == "hepatic":
+        ah = f"A_h_{n}"
+        m.state(f"Rin_h_{n}", "0", "mg/h", f"zero-order input rate into liver {a.label}", LAYER)
+        m.state(ah, f"Rin_h_{n} + Qh_{n}/Vc_{n}*{ac} - Qh_{n}/Vh_{n}*{ah} "
+                    f"- (kel_h_{n} + kmet_h_{n})*{ah}",
+                "mg", f"{a.label} in the hepato-portal compartment", LAYER)
+        ode.append(f"Qh_{n}/Vh_{n}*{ah}")
+        out.append(f"Qh_{n}/Vc_{n}*{ac}")
+    rhs = " + ".join(ode) + "".join(f" - {o}" for o in out)
+    m.state(ac, rhs, "mg", f"{a.label} in the central compartment", LAYER)
+    m.rule(f"C_{n}", f"1000*{ac}/Vc_{n}", "ng/mL", f"plasma {a.label}", LAYER)
+    m.state(f"Cb_{n}", f"ke0_{n}*(fu_{n}*C_{n} - Cb_{n})", "ng/mL",
+            f"unbound brain {a.label} (effect compartment)", LAYER)
+    m.param(f"MW_{n}", a.molar_mass, "g/mol", LAYER, _molar_mass_param(a))
+    m.rule(f"Cbu_{n}", f"Cb_{n}/MW_{n}", "uM", f"unbound brain {a.label}", LAYER)
+
+
+def _molar_mass_param(a: Analyte) -> Param:
+    return Param.model_validate({
+        "name": f"MW_{a.name}",
+        "value": a.molar_mass,
+        "unit": "g/mol",
+        "description": f"molar mass of {a.label} ({a.formula})",
+        "provenance": {"kind": "derived",
+                       "note": f"computed from the formula {a.formula} with IUPAC standard "
+                               "atomic weights (raadsim.drugs.chemistry)"},
+    })
+
+
+def _formation(m: ModelSpec, cat: Catalogue, a: Analyte, sp: SpeciesPK) -> None:
+    n = a.name
+    for met, frac in sp.formation.items():
+        fm = m.param(f"fm_{n}_to_{met}", frac.in_unit("dimensionless"), "1", LAYER, frac)
+        ratio = cat.analytes[met].molar_mass / a.molar_mass
+        m.add_to_ode(f"A_c_{met}", f"{fm}*CL_{n}/Vc_{n}*A_c_{n}*{ratio!r}")
+    if sp.hepatic_metabolite:
+        met = sp.hepatic_metabolite
+        ratio = cat.analytes[met].molar_mass / a.molar_mass
+        m.add_to_ode(f"A_c_{met}", f"kmet_h_{n}*A_h_{n}*{ratio!r}")
+
+
+def _pathway_fractions(route_pathways: tuple[Pathway, ...], amount_mg: float
+                       ) -> dict[str, tuple[float, str, list[Param]]]:
+    """Effective bioavailability of each pathway for this dose, with how it was computed."""
+    out: dict[str, tuple[float, str, list[Param]]] = {}
+    for pw in route_pathways:
+        F = pw.F.in_unit("dimensionless") if pw.F else 1.0
+        used = [pw.F] if pw.F else []
+        how = f"F = {F:g}"
+        if pw.device_mg is not None:
+            dev = pw.device_mg.in_unit("mg")
+            n_dev = max(1, round(amount_mg / dev)) if amount_mg > 0 else 1
+            g = pw.later_device_factor.in_unit("dimensionless") if pw.later_device_factor else 1
+            F = F * (1 + (n_dev - 1) * g) / n_dev
+            used += [pw.device_mg] + ([pw.later_device_factor] if pw.later_device_factor else [])
+            how = f"F = F1·(1 + (n−1)·g)/n with n = {n_dev} devices of {dev:g} mg, g = {g:g}"
+        if pw.remainder_of:
+            if pw.remainder_of not in out:
+                raise InputError("pathway.remainder_of", pw.remainder_of, "an earlier pathway")
+            first = out[pw.remainder_of][0]
+            F = (1 - first) * F
+            how = f"F = (1 − F_{pw.remainder_of}) · {how[4:]}"
+        out[pw.name] = (F, how, used)
+    return out
+
+
+def build_pk(cat: Catalogue, species: str, weight_kg: float,
+             administrations: list[Administration]) -> ModelSpec:
+    """The PK layer for the analytes that ``administrations`` produce."""
+    m = ModelSpec()
+    m.param("allometric_exponent_clearance",
+            layer_params(LAYER)["allometric_exponent_clearance"].value, "1", LAYER,
+            layer_params(LAYER)["allometric_exponent_clearance"])
+    analytes: list[str] = []
+    for adm in administrations:
+        drug = cat.drugs[adm.drug]
+        for an in drug.composition:
+            for a in [an, *cat.metabolites_of(an, species)]:
+                if a not in analytes:
+                    analytes.append(a)
+    for an in analytes:
+        a = cat.analytes[an]
+        if species not in a.pk:
+            raise InputError("subject.species", species,
+                             f"a species with PK for {an}: {sorted(a.pk)}")
+        _analyte_disposition(m, a, a.pk[species], weight_kg)
+    for an in analytes:
+        _formation(m, cat, cat.analytes[an], cat.analytes[an].pk[species])
+    for adm in administrations:
+        _dosing(m, cat, cat.drugs[adm.drug], species, adm)
+    _observables(m, cat, analytes)
+    return m
+
+
+def _dosing(m: ModelSpec, cat: Catalogue, drug: Drug, species: str, adm: Administration) -> None:
+    route = drug.routes[species][adm.route]
+    dose = f"dose{adm.index}_mg"
+    m.inputs[dose] = adm.amount_mg
+    fractions = _pathway_fractions(route.pathways, adm.amount_mg)
+    for an, (frac_p, molar) in drug.composition.items():
+        a = cat.analytes[an]
+        frac = frac_p.in_unit("dimensionless")
+        conv = a.molar_mass / drug.molar_mass if molar and drug.molar_mass else 1.0
+        for pw in route.pathways:
+            F, how, used = fractions[pw.name]
+            key = f"{drug.name}_{adm.route}_{pw.name}_{an}_d{adm.index}"
+            src = used[0] if used else frac_p
+            note = (f"fraction of the {drug.name} dose reaching {pw.name} as {an}: "
+                    f"composition {frac:g}" + (f" × molar mass ratio {conv:.4f}" if molar else "")
+                    + f"; {how}")
+            fpar = m.param(f"f_{key}", frac * conv * F, "1", LAYER, src, note)
+            target = ("A_h_" if pw.into == "liver" else "A_c_") + an
+            rate_target = ("Rin_h_" if pw.into == "liver" else "Rin_c_") + an
+            if pw.into == "liver" and target not in m.states:
+                raise InputError(f"{drug.source_file}.routes.{species}.{adm.route}", pw.into,
+                                 f"'central': {an} has no liver compartment in {species}")
+            if pw.ka is not None:
+                depot = f"D_{key}"
+                ka = m.param(f"ka_{key}", pw.ka.in_unit("1/h"), "1/h", LAYER, pw.ka)
+                m.state(f"Rin_{depot}", "0", "mg/h", f"zero-order input into {depot}", LAYER)
+                m.state(depot, f"Rin_{depot} - {ka}*{depot}", "mg",
+                        f"absorption depot: {drug.label} {adm.route} ({pw.name})", LAYER)
+                m.add_to_ode(target, f"{ka}*{depot}")
+                target, rate_target = depot, f"Rin_{depot}"
+            duration = adm.infusion_h if adm.infusion_h else (
+                pw.duration.in_unit("h") if pw.duration else None)
+            amount = f"{dose}*{fpar}"
+            for t in adm.times_h:
+                label = f"{drug.name} {adm.route} {pw.name} → {an} at {t:g} h"
+                if duration:
+                    m.events.append(Event(t, {rate_target: f"{amount}/{duration!r}"}, label))
+                    m.events.append(Event(t + duration, {rate_target: f"-{amount}/{duration!r}"},
+                                          label + " (end)"))
+                else:
+                    m.events.append(Event(t, {target: amount}, label))
+
+
+def _observables(m: ModelSpec, cat: Catalogue, analytes: list[str]) -> None:
+    groups: dict[str, list[str]] = {}
+    for an in analytes:
+        a = cat.analytes[an]
+        m.observable(f"plasma.{an}", f"C_{an}", "ng/mL", f"plasma {a.label}", LAYER)
+        m.observable(f"brain.{an}", f"Cb_{an}", "ng/mL", f"unbound brain {a.label}", LAYER)
+        for g in a.groups:
+            groups.setdefault(g, []).append(an)
+    for g, members in groups.items():
+        if g in analytes:
+            continue
+        for where, var in (("plasma", "C"), ("brain", "Cb")):
+            name = f"{where}_total_{g}"
+            m.rule(name, " + ".join(f"{var}_{x}" for x in members), "ng/mL",
+                   f"{where} {g} (sum of {', '.join(members)})", LAYER)
+            m.observable(f"{where}.{g}", name, "ng/mL", f"{where} {g} (all forms)", LAYER)

@@ -1,0 +1,227 @@
+"""The model as data: states, equations, parameters, events and observables.
+
+Each layer module (``pk``, ``targets``, ...) contributes a :class:`ModelSpec` fragment. The
+fragments are merged and emitted as Antimony (compiled to SBML for libRoadRunner) or as
+Python for the SciPy reference engine, so both engines integrate the same equations.
+
+Expressions use a small vocabulary shared by Antimony and Python: ``+ - * /``, parentheses,
+``pow(a, b)``, ``exp(x)``, ``max(a, b)``, ``min(a, b)`` and ``time`` (hours).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..errors import ModelError
+from ..provenance import Param
+
+_IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
+FUNCTIONS = {"pow", "exp", "max", "min", "time"}
+
+
+def identifiers(expr: str) -> set[str]:
+    """Names used in an expression (functions and ``time`` excluded)."""
+    return {t for t in _IDENT.findall(expr) if t not in FUNCTIONS}
+
+
+@dataclass(frozen=True)
+class ModelParam:
+    """A model constant: its value in model units, and the sourced parameter it came from."""
+
+    name: str
+    value: float
+    unit: str
+    layer: str
+    source: Param
+    note: str = ""  # how the model value was computed from the source (scaling, conversion)
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    initial: float
+    unit: str
+    description: str
+    layer: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An assigned variable: ``name := expr``."""
+
+    name: str
+    expr: str
+    unit: str
+    description: str
+    layer: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """At ``time >= at``, add ``increments[var]`` (an expression) to each variable."""
+
+    at: float
+    increments: dict[str, str]
+    label: str
+
+
+@dataclass(frozen=True)
+class Observable:
+    name: str  # e.g. "plasma.ketamine"
+    var: str  # model variable
+    unit: str
+    description: str
+    layer: str
+
+
+@dataclass
+class ModelSpec:
+    """A model, or a fragment of one contributed by one layer."""
+
+    params: dict[str, ModelParam] = field(default_factory=dict)
+    states: dict[str, State] = field(default_factory=dict)
+    odes: dict[str, str] = field(default_factory=dict)
+    rules: dict[str, Rule] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    observables: dict[str, Observable] = field(default_factory=dict)
+    # Plain constants that are not physiological parameters (dose amounts, switches).
+    inputs: dict[str, float] = field(default_factory=dict)
+    # Scenario time (h) at model time 0; event times are in model time.
+    t_start: float = 0.0
+
+    # -- building -----------------------------------------------------------------------
+    def param(self, name: str, value: float, unit: str, layer: str, source: Param,
+              note: str = "") -> str:
+        if name in self.params and self.params[name].value != value:
+            raise ModelError(f"parameter {name} defined twice with different values")
+        self.params[name] = ModelParam(name, float(value), unit, layer, source, note)
+        return name
+
+    def state(self, name: str, ode: str, unit: str, description: str, layer: str,
+              initial: float = 0.0) -> str:
+        if name in self.states:
+            raise ModelError(f"state {name} defined twice")
+        self.states[name] = State(name, float(initial), unit, description, layer)
+        self.odes[name] = ode
+        return name
+
+    def add_to_ode(self, name: str, term: str) -> None:
+        """Append ``+ term`` to a state's right-hand side."""
+        self.odes[name] = f"{self.odes[name]} + {term}" if self.odes[name] != "0" else term
+
+    def rule(self, name: str, expr: str, unit: str, description: str, layer: str) -> str:
+        if name in self.rules:
+            raise ModelError(f"rule {name} defined twice")
+        self.rules[name] = Rule(name, expr, unit, description, layer)
+        return name
+
+    def observable(self, name: str, var: str, unit: str, description: str, layer: str) -> None:
+        self.observables[name] = Observable(name, var, unit, description, layer)
+
+    def merge(self, other: ModelSpec) -> ModelSpec:
+        for p in other.params.values():
+            self.param(p.name, p.value, p.unit, p.layer, p.source, p.note)
+        for s in other.states.values():
+            self.state(s.name, other.odes[s.name], s.unit, s.description, s.layer, s.initial)
+        for r in other.rules.values():
+            self.rule(r.name, r.expr, r.unit, r.description, r.layer)
+        self.events.extend(other.events)
+        self.observables.update(other.observables)
+        self.inputs.update(other.inputs)
+        return self
+
+    # -- checks ---------------------------------------------------------------------------
+    def ordered_rules(self) -> list[Rule]:
+        """Assignment rules in dependency order (each after the rules it uses)."""
+        done: list[Rule] = []
+        seen: set[str] = set()
+        visiting: set[str] = set()
+
+        def visit(name: str) -> None:
+            if name in seen:
+                return
+            if name in visiting:
+                raise ModelError(f"circular assignment rules through {name}")
+            visiting.add(name)
+            rule = self.rules[name]
+            for dep in identifiers(rule.expr):
+                if dep in self.rules:
+                    visit(dep)
+            visiting.discard(name)
+            seen.add(name)
+            done.append(rule)
+
+        for name in self.rules:
+            visit(name)
+        return done
+
+    def check(self) -> None:
+        """Every name used in an equation is defined exactly once."""
+        defined = set(self.params) | set(self.states) | set(self.rules) | set(self.inputs)
+        kinds = [set(self.params), set(self.states), set(self.rules), set(self.inputs)]
+        for i, a in enumerate(kinds):
+            for b in kinds[i + 1:]:
+                if a & b:
+                    raise ModelError(f"names defined twice: {sorted(a & b)}")
+        exprs = list(self.odes.values()) + [r.expr for r in self.rules.values()]
+        for ev in self.events:
+            exprs.extend(ev.increments.values())
+            for var in ev.increments:
+                if var not in self.states:
+                    raise ModelError(f"event changes {var}, which is not a state")
+        for expr in exprs:
+            missing = identifiers(expr) - defined
+            if missing:
+                raise ModelError(f"undefined names {sorted(missing)} in '{expr}'")
+        for ob in self.observables.values():
+            if ob.var not in defined:
+                raise ModelError(f"observable {ob.name} refers to undefined {ob.var}")
+
+    # -- events ---------------------------------------------------------------------------
+    def merged_events(self) -> list[Event]:
+        """Events grouped by time, increments to the same variable summed (deterministic)."""
+        by_time: dict[float, dict[str, list[str]]] = {}
+        labels: dict[float, list[str]] = {}
+        for ev in self.events:
+            slot = by_time.setdefault(ev.at, {})
+            labels.setdefault(ev.at, []).append(ev.label)
+            for var, inc in ev.increments.items():
+                slot.setdefault(var, []).append(f"({inc})")
+        return [
+            Event(t, {v: " + ".join(incs) for v, incs in by_time[t].items()},
+                  "; ".join(labels[t]))
+            for t in sorted(by_time)
+        ]
+
+    # -- emission -------------------------------------------------------------------------
+    def to_antimony(self, name: str = "raadsim") -> str:
+        """The model as Antimony text (compiles to SBML L3)."""
+        self.check()
+        lines = [f"model {name}()"]
+        lines.append("  // ---- parameters (model units; provenance in raadsim data files)")
+        for p in self.params.values():
+            lines.append(f"  {p.name} = {p.value!r};  // {p.unit} [{p.layer}] "
+                         f"{p.source.description}")
+        if self.inputs:
+            lines.append("  // ---- inputs (dose amounts, switches; constant during a run)")
+            for k, v in self.inputs.items():
+                lines.append(f"  {k} = {v!r};")
+        lines.append("  // ---- states")
+        for s in self.states.values():
+            lines.append(f"  var {s.name} = {s.initial!r};  // {s.unit} [{s.layer}] "
+                         f"{s.description}")
+        for s in self.states.values():
+            lines.append(f"  {s.name}' = {self.odes[s.name]};")
+        lines.append("  // ---- assignment rules")
+        for r in self.ordered_rules():
+            lines.append(f"  {r.name} := {r.expr};  // {r.unit} [{r.layer}] {r.description}")
+        lines.append("  // ---- dosing and perturbation events")
+        for i, ev in enumerate(self.merged_events()):
+            assigns = ", ".join(f"{v} = {v} + {inc}" for v, inc in ev.increments.items())
+            lines.append(
+                f"  E{i}: at (time >= {ev.at!r}), t0=false, persistent=true, "
+                f"fromTrigger=false: {assigns};  // {ev.label}"
+            )
+        lines.append("end")
+        return "\n".join(lines)

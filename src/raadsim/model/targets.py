@@ -1,0 +1,106 @@
+"""Layer 2 — targets: receptor occupancy from unbound brain concentrations.
+
+NMDA receptor (``nmdar``), open-channel block with use-dependent trapping. For each blocker
+``i`` and each neuronal population ``p`` (GABA interneurons, pyramidal cells)::
+
+    B_{p,i}' = k_nmdar · a_p · [ (c_i/K_i) · (1 − Σ_j B_{p,j}) − B_{p,i} ]
+
+``c_i`` is the unbound brain concentration (uM), ``K_i`` the affinity and ``a_p`` the
+channel activity of population ``p`` relative to drug-free baseline (1 here; the circuit
+layer makes it follow firing). Block and unblock need an open channel, so the equilibrium is
+the competitive-binding one, but the *rate* scales with activity: a blocker trapped in
+closed channels stays there while the population is quiet, so block can outlast plasma.
+
+5-HT2A, TrkB and AMPA receptor modulation: competitive binding relaxing at ``koff``::
+
+    O_i' = koff_i · [ (c_i/K_i) · (1 − Σ_j O_j) − O_i ]
+
+Occupancy observables are fractions 0–1.
+"""
+
+from __future__ import annotations
+
+from ..drugs.catalogue import Catalogue
+from ..drugs.schema import Analyte, Target
+from ..provenance import layer_params
+from .spec import ModelSpec
+
+LAYER = "targets"
+POPULATIONS = {"int": "GABA interneurons", "pyr": "pyramidal neurons"}
+TARGET_LABEL = {
+    "ht2a": "5-HT2A receptor",
+    "trkb": "TrkB (psychedelic allosteric site)",
+    "ampar": "AMPA receptor (positive modulation)",
+}
+
+
+def affinity_uM(a: Analyte, t: Target) -> tuple[float, str]:
+    """K as an unbound brain concentration (uM), and how it was converted."""
+    K = t.params["K"]
+    try:
+        value, how = K.in_unit("uM"), ""
+    except Exception:
+        value = K.in_unit("ng/mL") / a.molar_mass
+        how = f"{K.value:g} {K.unit} / {a.molar_mass:.2f} g/mol"
+    if t.basis == "plasma_total":
+        fu = a.pk["human"].params["fu"].in_unit("dimensionless")
+        value *= fu
+        how = (how or f"{K.value:g} {K.unit}") + f" × fu {fu:g} (plasma → unbound)"
+    return value, how
+
+
+def build_targets(cat: Catalogue, analytes: list[str]) -> ModelSpec:
+    """Occupancy of every target by the analytes present in the model."""
+    m = ModelSpec()
+    P = layer_params(LAYER)
+    m.param("k_nmdar", P["k_nmdar"].value, "1/h", LAYER, P["k_nmdar"])
+    for pop in POPULATIONS:
+        m.param(f"activity_{pop}", 1.0, "1", LAYER, P["activity_baseline"])
+    binders: dict[str, list[str]] = {t: [] for t in ("nmdar", "ht2a", "trkb", "ampar")}
+    for an in analytes:
+        a = cat.analytes[an]
+        for tname, t in a.targets.items():
+            K, how = affinity_uM(a, t)
+            m.param(f"K_{tname}_{an}", K, "uM", LAYER, t.params["K"], how)
+            if tname != "nmdar":
+                koff = t.params.get("koff", P["koff_default"])
+                m.param(f"koff_{tname}_{an}", koff.in_unit("1/h"), "1/h", LAYER, koff)
+                eff = t.params.get("efficacy")
+                if eff is not None:
+                    m.param(f"eff_{tname}_{an}", eff.in_unit("dimensionless"), "1", LAYER, eff)
+            binders[tname].append(an)
+    _nmdar(m, cat, binders["nmdar"])
+    for tname in ("ht2a", "trkb", "ampar"):
+        _competitive(m, cat, tname, binders[tname])
+    return m
+
+
+def _nmdar(m: ModelSpec, cat: Catalogue, blockers: list[str]) -> None:
+    for pop, label in POPULATIONS.items():
+        total = " + ".join(f"B_{pop}_{b}" for b in blockers) or "0"
+        m.rule(f"B_{pop}_total", total, "1", f"NMDA receptor block on {label}", LAYER)
+        for b in blockers:
+            a = cat.analytes[b]
+            m.state(
+                f"B_{pop}_{b}",
+                f"k_nmdar*activity_{pop}*((Cbu_{b}/K_nmdar_{b})*(1 - B_{pop}_total) "
+                f"- B_{pop}_{b})",
+                "1", f"fraction of {label} NMDA receptors blocked by {a.label}", LAYER,
+            )
+    m.observable("occupancy.nmdar", "B_pyr_total", "1",
+                 "NMDA receptor block, pyramidal neurons (bulk of cortical receptors)", LAYER)
+    m.observable("occupancy.nmdar_interneuron", "B_int_total", "1",
+                 "NMDA receptor block, GABA interneurons", LAYER)
+
+
+def _competitive(m: ModelSpec, cat: Catalogue, tname: str, ligands: list[str]) -> None:
+    total = " + ".join(f"O_{tname}_{x}" for x in ligands) or "0"
+    m.rule(f"O_{tname}_total", total, "1", f"{TARGET_LABEL[tname]} occupancy", LAYER)
+    for x in ligands:
+        m.state(
+            f"O_{tname}_{x}",
+            f"koff_{tname}_{x}*((Cbu_{x}/K_{tname}_{x})*(1 - O_{tname}_total) - O_{tname}_{x})",
+            "1", f"{TARGET_LABEL[tname]} occupied by {cat.analytes[x].label}", LAYER,
+        )
+    m.observable(f"occupancy.{tname}", f"O_{tname}_total", "1",
+                 f"{TARGET_LABEL[tname]} occupancy (all ligands)", LAYER)
