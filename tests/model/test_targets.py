@@ -43,7 +43,7 @@ def test_norketamine_is_a_weaker_blocker():
     concentration the norketamine block must be smaller."""
     r = run_single("esketamine", "84 mg", "iv", infusion="40 min", end="8 h")
     sc = r.scenario
-    spec = build_model(sc, sc.catalogue())
+    spec = build_model(sc, sc.catalogue(), equilibrate=False)
     assert spec.params["K_nmdar_s_norketamine"].value > 5 * spec.params["K_nmdar_s_ketamine"].value
     eng = RoadRunnerEngine(spec)
     _t, v = eng.run(["B_pyr_s_ketamine", "B_pyr_s_norketamine", "Cbu_s_ketamine",
@@ -68,19 +68,38 @@ def test_hnk_drives_ampar_without_nmdar_block():
 
 
 def test_use_dependent_trapping_block_outlasts_brain_ketamine():
-    """Ma 2023: ketamine keeps NMDARs blocked for up to 24 h through use-dependent trapping
-    whose release depends on neural activity. With channel activity at 5 % of baseline after
-    the dose (a silenced population), block must decay far slower than brain ketamine."""
+    """Ma 2023: ketamine keeps NMDARs blocked after the drug is gone, through use-dependent
+    trapping whose release depends on neural activity (mouse t1/2 13 min). With pyramidal
+    firing silenced (channel activity left to spontaneous release, a0 = 10 % of baseline),
+    block at 6 h must exceed the equilibrium block for the brain concentrations at 6 h
+    (at least 2-fold), and exceed the block of normally active tissue."""
     sc = scenario_from_dict({"subject": {"species": "mouse"},
                              "dose": [{"drug": "ketamine", "amount": "10 mg/kg", "route": "ip"}],
                              "simulation": {"end": "6 h"}})
-    spec = build_model(sc, sc.catalogue())
+    spec = build_model(sc, sc.catalogue(), equilibrate=False)
     eng = RoadRunnerEngine(spec)
-    names = ["B_pyr_total", "Cbu_s_ketamine"]
+    blockers = [k[len("K_nmdar_"):] for k in spec.params if k.startswith("K_nmdar_")]
+    names = ["B_pyr_total"] + [f"Cbu_{b}" for b in blockers]
     _, active = eng.run(names, 0, 6, 1 / 60)
-    _, quiet = eng.run(names, 0, 6, 1 / 60, params={"activity_pyr": 0.05})
-    # at normal activity, block follows the (by then nearly cleared) drug
-    assert active[-1, 0] < 0.05 * active[:, 0].max()
-    # in a quiet population, blocker trapped in closed channels stays: block persists at 6 h
-    assert quiet[-1, 0] > 0.2 * quiet[:, 0].max()
-    assert quiet[-1, 0] > 5 * active[-1, 0]
+    _, quiet = eng.run(names, 0, 6, 1 / 60, params={"activity_scale_pyr": 0.0})
+    ratio = sum(quiet[-1, 1 + i] / spec.params[f"K_nmdar_{b}"].value
+                for i, b in enumerate(blockers))
+    equilibrium = ratio / (1 + ratio)
+    assert quiet[-1, 0] > 2 * equilibrium
+    assert quiet[-1, 0] > 2 * active[-1, 0]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Not reproduced: with spontaneous channel activity a0 = 10 % of baseline (assumed), trapped "
+    "block decays with a ~50 min half-time; Ma 2023 saw LHb block for up to 24 h. Needs an LHb "
+    "population whose bursting stops under block (not modelled)."))
+def test_trapped_block_lasts_24h_as_in_lhb():
+    """Ma 2023: 'ketamine continues to suppress burst firing and block NMDARs in the lateral
+    habenula (LHb) for up to 24 h' after one systemic injection in mice."""
+    sc = scenario_from_dict({"subject": {"species": "mouse"},
+                             "dose": [{"drug": "ketamine", "amount": "10 mg/kg", "route": "ip"}],
+                             "simulation": {"end": "24 h"}})
+    spec = build_model(sc, sc.catalogue(), equilibrate=False)
+    _, quiet = RoadRunnerEngine(spec).run(["B_pyr_total"], 0, 24, 0.25,
+                                          params={"activity_scale_pyr": 0.0})
+    assert quiet[-1, 0] > 0.25 * quiet[:, 0].max()

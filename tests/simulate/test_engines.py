@@ -31,8 +31,9 @@ def test_roadrunner_matches_scipy(name):
     spec = build_model(sc, sc.catalogue())
     variables = [o.var for o in spec.observables.values()]
     step = end / 400
-    t1, a = RoadRunnerEngine(spec, rtol=1e-10, atol=1e-14).run(variables, 0, end, step)
-    t2, b = ScipyEngine(spec, rtol=1e-11, atol=1e-14).run(variables, 0, end, step)
+    t0 = -spec.t_start  # model time of scenario time 0 (after drug-free pre-equilibration)
+    t1, a = RoadRunnerEngine(spec, rtol=1e-10, atol=1e-14).run(variables, t0, t0 + end, step)
+    t2, b = ScipyEngine(spec, rtol=1e-11, atol=1e-14).run(variables, t0, t0 + end, step)
     assert np.allclose(t1, t2)
     scale = np.maximum(np.abs(a).max(axis=0), 1e-12)
     rel = (np.abs(a - b) / scale).max()
@@ -43,7 +44,7 @@ def test_per_subject_dose_at_t0_changes_first_peak():
     """roadrunner fires t=0 events during reset; the engine must apply a per-run dose
     (resetAll → set parameters → reset). Doubling the dose must double the first peak."""
     sc = scenario_from_dict({"dose": [{"drug": "esketamine", "amount": "28 mg", "route": "iv"}]})
-    spec = build_model(sc, sc.catalogue())
+    spec = build_model(sc, sc.catalogue(), equilibrate=False)
     eng = RoadRunnerEngine(spec)
     _, base = eng.run(["C_s_ketamine"], 0, 1, 0.01)
     _, double = eng.run(["C_s_ketamine"], 0, 1, 0.01, params={"dose0_mg": 56.0})

@@ -85,3 +85,42 @@ if __name__ == "__main__":  # pragma: no cover - prints the values for the data 
         f = fit_oral_one_compartment(**args)
         print(f"{name}: ka={f.ka:.4f} /h  V={f.V:.2f} L  CL={f.CL:.3f} L/h   ({spec['data']})")
     print(f"psilocin 5-HT2A EC50 (plasma) = {psilocin_ht2a_ec50():.2f} ng/mL")
+
+
+# --- psychoactive intensity (5-HT2A activation → intensity) -------------------------------
+# Holze 2023: maximal 'any drug effect' 58 %, 73 % and 80 % after 15, 25 and 30 mg psilocybin.
+HOLZE2023_INTENSITY = {15.0: 0.58, 25.0: 0.73, 30.0: 0.80}
+
+
+def fit_intensity_hill(occupancy: list[float], effect: list[float]) -> tuple[float, float]:
+    """Least-squares Hill fit (O50, n) of effect = O^n/(O50^n + O^n) on the logit scale."""
+    import numpy as np
+
+    x = np.log(np.asarray(occupancy))
+    y = np.log(np.asarray(effect) / (1 - np.asarray(effect)))
+    n, c = np.polyfit(x, y, 1)
+    return float(np.exp(-c / n)), float(n)
+
+
+def psilocybin_peak_ht2a(dose_mg: float) -> float:
+    """Model peak 5-HT2A activation after an oral psilocybin dose (typical adult)."""
+    from ..io.scenario import scenario_from_dict
+    from ..simulate.run import simulate
+
+    sc = scenario_from_dict({"dose": [{"drug": "psilocybin", "amount": f"{dose_mg} mg",
+                                       "route": "oral"}],
+                             "simulation": {"end": "8 h", "output_every": "2 min",
+                                            "observables": ["drive.ht2a"]}})
+    return float(simulate(sc).values["drive.ht2a"].max())
+
+
+def intensity_fit() -> tuple[float, float]:
+    """(O50, n) of the psychedelic-intensity Hill function, fitted to Holze 2023."""
+    doses = sorted(HOLZE2023_INTENSITY)
+    occ = [psilocybin_peak_ht2a(d) for d in doses]
+    return fit_intensity_hill(occ, [HOLZE2023_INTENSITY[d] for d in doses])
+
+
+def plasma_k_from_ec50(ec50_plasma: float, o50: float) -> float:
+    """Plasma-basis affinity K such that half-maximal intensity occurs at ``ec50_plasma``."""
+    return ec50_plasma * (1 - o50) / o50

@@ -222,6 +222,14 @@ class Scenario(_Strict):
             out.append(Administration(i, d.drug, d.route, amount, d.times_h(), infusion))
         return out
 
+    def validate_perturbations(self) -> None:
+        """Names, genotypes and times of the perturbations (errors name the entry)."""
+        from ..perturb.catalogue import validate
+
+        for i, p in enumerate(self.perturbation):
+            at = parse_time(p.at, f"perturbation[{i}].at", allow_negative=True) if p.at else None
+            validate(p.name, p.genotype, at, f"perturbation[{i}]")
+
     def window(self) -> tuple[float, float, float]:
         """(start, end, step) in hours; starts before 0 if something happens earlier."""
         times = [t for d in self.dose for t in d.times_h()]
@@ -276,8 +284,5 @@ def load_scenario(path: str | Path) -> tuple[Scenario, Catalogue]:
     cat = sc.catalogue(path.parent)
     sc.administrations(cat)  # resolve now so errors surface before any simulation
     sc.window()
-    from ..perturb.catalogue import get as get_perturbation
-
-    for i, p in enumerate(sc.perturbation):
-        get_perturbation(p.name, f"perturbation[{i}].name")
+    sc.validate_perturbations()
     return sc, cat

@@ -54,8 +54,10 @@ def build_targets(cat: Catalogue, analytes: list[str]) -> ModelSpec:
     m = ModelSpec()
     P = layer_params(LAYER)
     m.param("k_nmdar", P["k_nmdar"].value, "1/h", LAYER, P["k_nmdar"])
-    for pop in POPULATIONS:
-        m.param(f"activity_{pop}", 1.0, "1", LAYER, P["activity_baseline"])
+    m.param("O_ht2a_antagonist", 0.0, "1", LAYER, P["O_ht2a_antagonist"])
+    m.param("trkb_site", 1.0, "1", LAYER, P["trkb_site"])
+    # activity_int / activity_pyr (channel activity relative to baseline) come from the
+    # circuit layer, which makes them follow the populations' firing.
     binders: dict[str, list[str]] = {t: [] for t in ("nmdar", "ht2a", "trkb", "ampar")}
     for an in analytes:
         a = cat.analytes[an]
@@ -65,13 +67,19 @@ def build_targets(cat: Catalogue, analytes: list[str]) -> ModelSpec:
             if tname != "nmdar":
                 koff = t.params.get("koff", P["koff_default"])
                 m.param(f"koff_{tname}_{an}", koff.in_unit("1/h"), "1/h", LAYER, koff)
-                eff = t.params.get("efficacy")
-                if eff is not None:
+                if t.role == "agonist":
+                    eff = t.params.get("efficacy", P["efficacy_default"])
                     m.param(f"eff_{tname}_{an}", eff.in_unit("dimensionless"), "1", LAYER, eff)
             binders[tname].append(an)
     _nmdar(m, cat, binders["nmdar"])
     for tname in ("ht2a", "trkb", "ampar"):
         _competitive(m, cat, tname, binders[tname])
+    agonists = [x for x in binders["ht2a"] if cat.analytes[x].targets["ht2a"].role == "agonist"]
+    m.rule("drive_ht2a", " + ".join(f"eff_ht2a_{x}*O_ht2a_{x}" for x in agonists) or "0", "1",
+           "5-HT2A activation: efficacy-weighted agonist occupancy", LAYER)
+    m.rule("drive_trkb", "trkb_site*O_trkb_total", "1",
+           "allosteric potentiation of TrkB by bound psychedelic (0 if the site is mutated)", LAYER)
+    m.observable("drive.ht2a", "drive_ht2a", "1", "5-HT2A activation (agonists only)", LAYER)
     return m
 
 
@@ -95,11 +103,13 @@ def _nmdar(m: ModelSpec, cat: Catalogue, blockers: list[str]) -> None:
 
 def _competitive(m: ModelSpec, cat: Catalogue, tname: str, ligands: list[str]) -> None:
     total = " + ".join(f"O_{tname}_{x}" for x in ligands) or "0"
-    m.rule(f"O_{tname}_total", total, "1", f"{TARGET_LABEL[tname]} occupancy", LAYER)
+    m.rule(f"O_{tname}_total", total, "1", f"{TARGET_LABEL[tname]} occupancy by drugs", LAYER)
+    free = f"(1 - O_{tname}_total - O_ht2a_antagonist)" if tname == "ht2a" else \
+        f"(1 - O_{tname}_total)"
     for x in ligands:
         m.state(
             f"O_{tname}_{x}",
-            f"koff_{tname}_{x}*((Cbu_{x}/K_{tname}_{x})*(1 - O_{tname}_total) - O_{tname}_{x})",
+            f"koff_{tname}_{x}*((Cbu_{x}/K_{tname}_{x})*{free} - O_{tname}_{x})",
             "1", f"{TARGET_LABEL[tname]} occupied by {cat.analytes[x].label}", LAYER,
         )
     m.observable(f"occupancy.{tname}", f"O_{tname}_total", "1",

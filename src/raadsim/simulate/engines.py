@@ -66,6 +66,8 @@ class RoadRunnerEngine:
             for k, v in initial.items():
                 rr.setValue(k, float(v))
         times = output_times(start, end, step)
+        if start > 0:  # pre-equilibration (and anything before the first output): no output
+            rr.simulate(0.0, start, 2)
         res = rr.simulate(times=times, selections=["time", *variables])
         arr = np.asarray(res)
         return arr[:, 0], arr[:, 1:]
@@ -128,13 +130,14 @@ class ScipyEngine:
         out = np.empty((len(times), len(variables)))
         env = {**consts, "exp": math.exp, "pow": lambda a, b: float(a) ** b,
                "max": max, "min": min}
-        t = start
-        events = [ev for ev in self._events if ev.at >= start]
-        boundaries = [ev.at for ev in events if ev.at <= end]
+        t = 0.0
+        events = [ev for ev in self._events if ev.at <= end]
+        boundaries = [ev.at for ev in events]
         k = 0  # next output index
         for seg_end, ev in [*zip(boundaries, events, strict=False), (end, None)]:
             if seg_end > t:
                 mask = (times >= t) & ((times < seg_end) if ev is not None else (times <= end))
+                mask &= times >= start
                 t_eval = times[mask]
                 grid = np.append(t_eval, seg_end) if not len(t_eval) or t_eval[-1] < seg_end \
                     else t_eval

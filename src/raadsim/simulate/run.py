@@ -69,9 +69,9 @@ def simulate(sc: Scenario, cat: Catalogue | None = None, engine: EngineName = "r
     start, end, step = sc.window()
     eng = RoadRunnerEngine(spec) if engine == "roadrunner" else ScipyEngine(spec)
     variables = [spec.observables[o].var for o in names]
-    t, vals = eng.run(variables, 0.0, end - start, step)
+    t, vals = eng.run(variables, start - spec.t_start, end - spec.t_start, step)
     return Result(
-        time_h=t + start,
+        time_h=t + spec.t_start,
         values={o: vals[:, i] for i, o in enumerate(names)},
         units={o: spec.observables[o].unit for o in names},
         scenario=sc,
