@@ -37,10 +37,11 @@ from ..drugs.catalogue import Catalogue, builtin
 from ..drugs.schema import ROUTES, SPECIES
 from ..errors import InputError
 from ..model.pk import Administration
-from ..units import parse_dose, parse_time, parse_weight
+from ..units import parse_concentration_uM, parse_dose, parse_time, parse_weight
 
 CONDITIONS = ("healthy", "mdd", "trd", "bipolar_depression", "chronic_stress")
-DEFAULT_WEIGHT_KG = {"human": 70.0, "rat": 0.3, "mouse": 0.025}
+DEFAULT_WEIGHT_KG = {"human": 70.0, "rat": 0.3, "mouse": 0.025, "culture": 1.0}
+SUBJECT_SPECIES = (*SPECIES, "culture")
 
 
 class _Strict(BaseModel):
@@ -55,8 +56,8 @@ class Subject(_Strict):
     @field_validator("species")
     @classmethod
     def _species(cls, v: str) -> str:
-        if v not in SPECIES:
-            raise InputError("species", v, f"one of {', '.join(SPECIES)}")
+        if v not in SUBJECT_SPECIES:
+            raise InputError("species", v, f"one of {', '.join(SUBJECT_SPECIES)}")
         return v
 
     @field_validator("condition")
@@ -141,6 +142,26 @@ class Dose(_Strict):
         return tuple(t0 + i * step for i in range(self.repeat.count))
 
 
+class Bath(_Strict):
+    """A drug applied to a cell culture or slice at a fixed concentration (species culture)."""
+
+    drug: str
+    concentration: str
+    at: str = "0 h"
+
+    @field_validator("concentration")
+    @classmethod
+    def _conc(cls, v: str) -> str:
+        parse_concentration_uM(v, "concentration", 300.0)
+        return v
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, v: str) -> str:
+        parse_time(v, "at", allow_negative=True)
+        return v
+
+
 class Perturbation(_Strict):
     name: str
     at: str | None = None
@@ -179,6 +200,7 @@ class Scenario(_Strict):
 
     subject: Subject = Subject()
     dose: list[Dose] = []
+    bath: list[Bath] = []
     perturbation: list[Perturbation] = []
     simulation: Simulation = Simulation()
     drug_files: list[str] = []
@@ -202,6 +224,15 @@ class Scenario(_Strict):
         """Doses resolved against the catalogue; errors name the dose entry."""
         out = []
         species = self.subject.species
+        if species == "culture" and self.dose:
+            raise InputError("dose[0]", self.dose[0].drug,
+                             "no doses for species culture: use [[bath]] with a concentration")
+        if species != "culture" and self.bath:
+            raise InputError("bath[0]", self.bath[0].drug, "bath entries only for species culture")
+        for i, b in enumerate(self.bath):
+            drug = cat.drug(b.drug, f"bath[{i}].drug")
+            if drug.placebo or drug.molar_mass is None:
+                raise InputError(f"bath[{i}].drug", b.drug, "an active drug with a formula")
         for i, d in enumerate(self.dose):
             where = f"dose[{i}]"
             drug = cat.drug(d.drug, f"{where}.drug")
@@ -233,6 +264,7 @@ class Scenario(_Strict):
     def window(self) -> tuple[float, float, float]:
         """(start, end, step) in hours; starts before 0 if something happens earlier."""
         times = [t for d in self.dose for t in d.times_h()]
+        times += [parse_time(b.at, "at", allow_negative=True) for b in self.bath]
         times += [parse_time(p.at, "at", allow_negative=True) for p in self.perturbation if p.at]
         start = min([0.0, *times])
         end = parse_time(self.simulation.end, "simulation.end")

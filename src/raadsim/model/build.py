@@ -12,10 +12,10 @@ from ..drugs.catalogue import Catalogue
 from ..io.scenario import Scenario
 from ..perturb import catalogue as perturbations
 from ..provenance import Param, param_from_table
-from ..units import parse_time
+from ..units import parse_concentration_uM, parse_time
 from .circuit import build_circuit
 from .clinic import build_clinic
-from .pk import build_pk
+from .pk import build_bath, build_pk
 from .signaling import build_signaling
 from .spec import Event, ModelSpec
 from .synapse import build_synapse
@@ -42,17 +42,27 @@ def build_model(sc: Scenario, cat: Catalogue, equilibrate: bool = True) -> Model
     adms = [replace(a, times_h=tuple(t + offset for t in a.times_h))
             for a in sc.administrations(cat)]
     species = sc.subject.species
-    m = build_pk(cat, species, sc.subject.weight, adms)
-    analytes = [s[len("A_c_"):] for s in m.states if s.startswith("A_c_")]
+    if species == "culture":
+        baths = [(b.drug, parse_concentration_uM(b.concentration, f"bath[{i}].concentration",
+                                                  cat.drugs[b.drug].molar_mass or 300.0),
+                  parse_time(b.at, f"bath[{i}].at", allow_negative=True) + offset)
+                 for i, b in enumerate(sc.bath)]
+        m = build_bath(cat, baths)
+        analytes = [r[len("Cbu_"):] for r in m.rules if r.startswith("Cbu_")]
+    else:
+        m = build_pk(cat, species, sc.subject.weight, adms)
+        analytes = [s[len("A_c_"):] for s in m.states if s.startswith("A_c_")]
     m.merge(build_targets(cat, analytes))
     m.merge(build_circuit())
     m.merge(build_signaling())
     m.merge(build_synapse())
-    m.merge(build_clinic(species, "midazolam" in analytes))
+    if species != "culture":
+        m.merge(build_clinic(species, "midazolam" in analytes))
     for name, p in condition_params()[sc.subject.condition].items():
         m.param(name, p.value, p.unit, "condition", p)
-    for t in sorted({t for a in adms for t in a.times_h}):
-        m.events.append(Event(t, {"ritual": "1"}, "treatment session"))
+    if species != "culture":
+        for t in sorted({t for a in adms for t in a.times_h}):
+            m.events.append(Event(t, {"ritual": "1"}, "treatment session"))
     for i, p in enumerate(sc.perturbation):
         at = parse_time(p.at, f"perturbation[{i}].at", allow_negative=True) if p.at else None
         perturbations.apply(m, p.name, None if at is None else at + offset, p.genotype, species)

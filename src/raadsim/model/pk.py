@@ -249,3 +249,23 @@ def _observables(m: ModelSpec, cat: Catalogue, analytes: list[str]) -> None:
             m.rule(name, " + ".join(f"{var}_{x}" for x in members), "ng/mL",
                    f"{where} {g} (sum of {', '.join(members)})", LAYER)
             m.observable(f"{where}.{g}", name, "ng/mL", f"{where} {g} (all forms)", LAYER)
+
+
+def build_bath(cat: Catalogue, baths: list[tuple[str, float, float]]) -> ModelSpec:
+    """In vitro exposure: each drug's analytes at a fixed unbound concentration from ``at``.
+
+    ``baths`` holds (drug, concentration in uM of the drug, model time it is applied).
+    """
+    m = ModelSpec()
+    for i, (drug_name, conc_uM, at) in enumerate(baths):
+        drug = cat.drugs[drug_name]
+        for an, (frac_p, _molar) in drug.composition.items():
+            a = cat.analytes[an]
+            sw = f"sw_bath{i}_{an}"
+            m.state(sw, "0", "1", f"bath {drug.label} on", "culture")
+            m.events.append(Event(at, {sw: "1"}, f"bath {drug.label} applied"))
+            m.inputs[f"bath{i}_{an}_uM"] = conc_uM * frac_p.in_unit("dimensionless")
+            prev = m.rules.pop(f"Cbu_{an}").expr + " + " if f"Cbu_{an}" in m.rules else ""
+            m.rule(f"Cbu_{an}", f"{prev}bath{i}_{an}_uM*{sw}", "uM",
+                   f"bath concentration of {a.label}", "culture")
+    return m

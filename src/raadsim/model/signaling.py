@@ -15,8 +15,13 @@ BDNF release and TrkB (Lepack 2015; Moliner 2023)::
 
 Growth factors and kinases (Deyama 2019, 2022; Li 2010; Beurel/GSK-3 studies)::
 
-    IGF-1' = k·(1 + g·(AMPA − 1) − IGF-1)      VEGF' = k·(1 + g·(AMPA − 1) − VEGF)
-    ERK' = k·(TrkB − ERK)                      Akt' = k·(w_T·TrkB + w_I·IGF-1 + w_V·VEGF − Akt)
+    IGF-1' = k·(1 + g·(TrkB − 1) − IGF-1)      VEGF' = k·(1 + g·(TrkB − 1) − VEGF)
+    ERK' = k·(TrkB − ERK)                      Akt' = k·(1 + min(TrkB, IGF-1, VEGF) − 1 − Akt)
+
+Akt integrates TrkB, IGF-1 receptor and Flk-1 input as a coincidence (the smallest increment):
+each growth factor is reported necessary for ketamine's effect (Lepack 2015; Deyama 2019,
+2022), which a parallel sum cannot reproduce. IGF-1 and VEGF release are placed downstream
+of BDNF-TrkB activity. Both are raadsim assumptions, stated in data/parameters/signaling.toml.
     mTORC1' = k·(Akt·(1 − rapamycin) − mTORC1)        (rapamycin lowers absolute activity)
     p70S6K', p-4E-BP' follow mTORC1;  GSK-3' = k·((1 − Li)·(1 + (1/Akt − 1)·inhibitable) − GSK-3)
     VGF' = k·(1 + g·(ERK − 1)·present − VGF);  miR-206' = k·(1/ERK − miR-206)
@@ -56,15 +61,15 @@ def build_signaling() -> ModelSpec:
     s("trkb", "k_trkb*(1 + (bdnf_eff*(1 + g_trkb_pam*drive_trkb) - 1)*(1 - trkb_block) - trkb)",
       "1", "TrkB activation", LAYER, initial=1.0)
     s("erk", "k_erk*(trkb - erk)", "1", "ERK activation", LAYER, initial=1.0)
-    s("igf1", "k_igf1*(max(1 + g_igf1*(ampar_drive - 1), 0) - igf1)", "1",
+    s("igf1", "k_igf1*(max(1 + g_igf1*(trkb - 1), 0) - igf1)", "1",
       "extracellular IGF-1 (mPFC)", LAYER, initial=1.0)
     m.rule("igf1_eff", "1 + (igf1 - 1)*(1 - igf1_neutralized)", "1",
            "IGF-1 available to its receptor", LAYER)
-    s("vegf", "k_vegf*(max(1 + g_vegf*(ampar_drive - 1), 0) - vegf)", "1",
+    s("vegf", "k_vegf*(max(1 + g_vegf*(trkb - 1), 0) - vegf)", "1",
       "neuronal VEGF release", LAYER, initial=1.0)
     m.rule("vegf_eff", "1 + (vegf - 1)*vegf_present", "1", "VEGF-Flk-1 signalling", LAYER)
-    s("akt", "k_akt*(w_akt_trkb*trkb + w_akt_igf1*igf1_eff + w_akt_vegf*vegf_eff - akt)", "1",
-      "PI3K/Akt activation", LAYER, initial=1.0)
+    s("akt", "k_akt*(1 + min(trkb - 1, min(igf1_eff - 1, vegf_eff - 1)) - akt)", "1",
+      "PI3K/Akt activation (coincident TrkB, IGF-1R and Flk-1 input)", LAYER, initial=1.0)
     s("mtorc1", "k_mtorc1*(akt*(1 - mtor_block) - mtorc1)", "1", "mTORC1 activity",
       LAYER, initial=1.0)
     s("p70s6k", "k_s6k*(mtorc1 - p70s6k)", "1", "phosphorylated p70S6K", LAYER, initial=1.0)

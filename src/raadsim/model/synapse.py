@@ -1,9 +1,13 @@
 """Layer 5 — synapses: functional potentiation (hours) and spine density (days).
 
-    drive = p70S6K·T·VGF^w − 1     synaptic protein synthesis: initiation (mTORC1/p70S6K) ×
-                                   elongation (eEF2 arm, T) × VGF; both arms are needed
-    W' = k_pot·GluA2·max(drive, 0)·(1/GSK-3)·(W_max − W) − k_depot·GSK-3·(W − 1)
-    Z1' = k_s·(max(W − 1, 0) − Z1);   Z2' = k_s·(Z1 − Z2)       consolidation (two stages)
+    W_fast' = k_f·GluA2·(TrkB − 1)⁺·(W_fmax − W_fast) − k_f,off·(W_fast − 1)   (minutes-hours)
+    drive = p70S6K·VGF^w − 1        mTORC1-dependent synaptic protein synthesis
+    W_slow' = k_pot·GluA2·min(drive⁺, g·(1 − GSK-3)⁺)·(W_max − W_slow) − k_depot·GSK-3·(W_slow − 1)
+    W = W_fast + W_slow − 1                                   (synapse.strength)
+
+Potentiation needs both new protein synthesis and GSK-3 inhibition (coincidence: the smaller
+of the two); the eEF2 arm acts through BDNF translation (signalling layer).
+    Z1' = k_s·(max(W_slow − 1, 0) − Z1);   Z2' = k_s·(Z1 − Z2)  consolidation (two stages)
     S' = k_elim·( tone·(1 + g_form·Z2) − stress·S )           spine density
 
 ``W`` (``synapse.strength``) rises within an hour and decays over days; spine formation lags
@@ -24,12 +28,17 @@ def build_synapse() -> ModelSpec:
     m = ModelSpec()
     use_params(m, LAYER)
     m.rule("plasticity_drive",
-           "p70s6k*translation*pow(max(vgf, 0), w_vgf_drive) - 1", "1",
+           "p70s6k*pow(max(vgf, 0), w_vgf_drive) - 1", "1",
            "protein-synthesis-dependent plasticity drive", LAYER)
-    m.state("W_syn", "k_pot*glua2_present*max(plasticity_drive, 0)/gsk3*(W_max - W_syn)"
-            " - k_depot*gsk3*(W_syn - 1)", "1", "functional synaptic strength", LAYER,
-            initial=1.0)
-    m.state("Z1_struct", "k_struct*(max(W_syn - 1, 0) - Z1_struct)", "1",
+    m.state("W_fast", "k_fast*glua2_present*max(trkb - 1, 0)*(W_fast_max - W_fast)"
+            " - k_fast_off*(W_fast - 1)", "1",
+            "rapid, translation-independent potentiation (BDNF-TrkB → AMPA receptor insertion)",
+            LAYER, initial=1.0)
+    m.state("W_slow", "k_pot*glua2_present*min(max(plasticity_drive, 0),"
+            " g_gsk3_gate*max(1 - gsk3, 0))*(W_max - W_slow) - k_depot*gsk3*(W_slow - 1)", "1",
+            "consolidated, protein-synthesis-dependent potentiation", LAYER, initial=1.0)
+    m.rule("W_syn", "W_fast + W_slow - 1", "1", "functional synaptic strength", LAYER)
+    m.state("Z1_struct", "k_struct*(max(W_slow - 1, 0) - Z1_struct)", "1",
             "structural consolidation, stage 1", LAYER)
     m.state("Z2_struct", "k_struct*(Z1_struct - Z2_struct)", "1",
             "structural consolidation, stage 2", LAYER)
