@@ -131,6 +131,61 @@ def demo(out: Path = typer.Option(Path("raadsim-demo"), "--out", help="output di
     console.print(f"wrote {out}/index.html, figures (*.png), time courses (*.csv)")
 
 
+def _spec_for(scenario: Path | None, drug: str, dose: str, route: str, species: str):
+    from .io.scenario import load_scenario, scenario_from_dict
+    from .model.build import build_model
+
+    if scenario is not None:
+        sc, cat = load_scenario(scenario)
+    else:
+        sc = scenario_from_dict({"subject": {"species": species},
+                                 "dose": [{"drug": drug, "amount": dose, "route": route}]})
+        cat = sc.catalogue()
+        sc.administrations(cat)
+    return build_model(sc, cat)
+
+
+@app.command()
+def explain(
+    observable: str = typer.Argument(..., help="e.g. signal.mtorc1 or occupancy.nmdar"),
+    scenario: Path | None = typer.Option(None, help="scenario file (default: ketamine IV)"),
+    drug: str = typer.Option("ketamine", help="drug of the default scenario"),
+    dose: str = typer.Option("0.5 mg/kg", help="dose of the default scenario"),
+    route: str = typer.Option("iv", help="route of the default scenario"),
+    species: str = typer.Option("human", help="species of the default scenario"),
+    depth: int = typer.Option(2, help="how many levels of inputs to expand"),
+) -> None:
+    """Print the equations that govern an observable, with parameters, units and sources."""
+    from .model.explain import explain as explain_text
+
+    try:
+        spec = _spec_for(scenario, drug, dose, route, species)
+        text = explain_text(spec, observable, depth=depth)
+    except (InputError, ModelError) as exc:
+        _fail(exc)
+    console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command()
+def diagram(
+    out: Path = typer.Option(Path("mechanism.png"), "--out", help="PNG file to write"),
+    scenario: Path | None = typer.Option(None, help="scenario file (default: ketamine IV)"),
+    drug: str = typer.Option("ketamine", help="drug of the default scenario"),
+    dose: str = typer.Option("0.5 mg/kg", help="dose of the default scenario"),
+    route: str = typer.Option("iv", help="route of the default scenario"),
+    species: str = typer.Option("human", help="species of the default scenario"),
+) -> None:
+    """Draw the mechanism (layers, nodes, arrows) generated from the model itself."""
+    from .report.diagram import draw_mechanism
+
+    try:
+        spec = _spec_for(scenario, drug, dose, route, species)
+        draw_mechanism(spec, out)
+    except (InputError, ModelError) as exc:
+        _fail(exc)
+    console.print(f"wrote {out}")
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -156,3 +156,15 @@ def test_demo(tmp_path):
     for name in ("ketamine_iv", "esketamine_in", "psilocybin_oral", "lsd_oral"):
         assert (out / f"{name}.csv").exists() and (out / f"{name}.png").exists()
     assert "<table>" in (out / "index.html").read_text()
+
+
+def test_explain_and_diagram_commands(tmp_path):
+    res = runner.invoke(app, ["explain", "signal.mtorc1"])
+    assert res.exit_code == 0, res.output
+    assert "dmtorc1/dt" in res.output and "k_mtorc1" in res.output
+    res = runner.invoke(app, ["explain", "signal.nonsense"])
+    assert res.exit_code == 2 and "signal.nonsense" in res.output
+    out = tmp_path / "mech.png"
+    res = runner.invoke(app, ["diagram", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.stat().st_size > 10_000
