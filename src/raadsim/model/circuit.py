@@ -20,7 +20,7 @@ psychedelic intensity a Hill function of 5-HT2A activation.
 
 from __future__ import annotations
 
-from .layer import use_params
+from .layer import hill, use_params
 from .spec import ModelSpec
 
 LAYER = "circuit"
@@ -46,14 +46,10 @@ def build_circuit() -> ModelSpec:
             "extracellular glutamate (glutamate-glutamine cycling)", LAYER, initial=1.0)
     m.rule("ampar_drive", "G_glu*(1 - nbqx_block)*(1 + g_ampar_pam*O_ampar_total)", "1",
            "AMPA receptor throughput", LAYER)
-    m.rule("dissociation",
-           "pow(max(B_pyr_total, 0), n_dissociation)/(pow(B50_dissociation, n_dissociation)"
-           " + pow(max(B_pyr_total, 0), n_dissociation))",
-           "1", "dissociative state (0-1)", LAYER)
-    m.rule("psychedelic_intensity",
-           "pow(max(drive_ht2a, 0), n_intensity)/(pow(O50_intensity, n_intensity)"
-           " + pow(max(drive_ht2a, 0), n_intensity))",
-           "1", "psychedelic state intensity (0-1)", LAYER)
+    m.rule("dissociation", hill("B_pyr_total", "B50_dissociation", "n_dissociation"), "1",
+           "dissociative state (0-1)", LAYER)
+    m.rule("psychedelic_intensity", hill("drive_ht2a", "O50_intensity", "n_intensity"), "1",
+           "psychedelic state intensity (0-1)", LAYER)
     for name, var, desc in (
         ("circuit.interneuron_rate", "I_rate", "GABA interneuron firing (baseline 1)"),
         ("circuit.pyramidal_rate", "E_rate", "pyramidal neuron firing (baseline 1)"),

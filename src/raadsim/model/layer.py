@@ -16,3 +16,9 @@ def use_params(m: ModelSpec, layer: str, names: list[str] | None = None) -> None
     for name in names or list(table):
         p = table[name]
         m.param(name, p.value, p.unit, layer, p)
+
+
+def hill(x: str, half: str, n: str) -> str:
+    """Expression of the Hill function x^n/(half^n + x^n), safe for slightly negative x."""
+    xp = f"pow(max({x}, 0), {n})"
+    return f"{xp}/(pow({half}, {n}) + {xp})"
