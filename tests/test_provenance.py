@@ -6,7 +6,8 @@ import pytest
 
 from raadsim import scenario_from_dict
 from raadsim.drugs.catalogue import builtin
-from raadsim.model.build import build_model
+from raadsim.model.build import build_model, condition_params
+from raadsim.perturb.catalogue import registry
 from raadsim.provenance import layer_params, sources
 
 SPECIES_ROUTES = [(d, sp, r) for d, drug in sorted(builtin().drugs.items())
@@ -29,8 +30,12 @@ def _all_params():
                 for pw in r.pathways:
                     yield from (p for p in (pw.F, pw.ka, pw.duration, pw.device_mg,
                                             pw.later_device_factor) if p is not None)
-    for layer in ("pk", "targets"):
+    for layer in ("pk", "targets", "circuit", "psychoactive", "signaling", "synapse", "clinic"):
         yield from layer_params(layer).values()
+    for cond in condition_params().values():
+        yield from cond.values()
+    for pert in registry().values():
+        yield from pert.effects.values()
 
 
 def test_every_data_parameter_has_complete_provenance():
@@ -47,7 +52,7 @@ def test_every_data_parameter_has_complete_provenance():
             assert prov.source in bib, f"{p.name}: unknown source {prov.source}"
         if prov.kind == "fitted":
             assert prov.fitted_to
-    assert n > 150
+    assert n > 250
 
 
 @pytest.mark.parametrize(("drug", "species", "route"), SPECIES_ROUTES)

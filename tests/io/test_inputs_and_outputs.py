@@ -168,3 +168,16 @@ def test_explain_and_diagram_commands(tmp_path):
     res = runner.invoke(app, ["diagram", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert out.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("entry", [
+    {"dose": [{"drug": "lsd", "amount": "1 ug", "route": "oral", "at": "1 kg"}]},
+    {"perturbation": [{"name": "nbqx", "at": "abc"}]},
+    {"subject": {"species": "culture"},
+     "bath": [{"drug": "lsd", "concentration": "1 uM", "at": "soon"}]},
+])
+def test_bad_time_points_are_named(entry):
+    from raadsim import InputError, scenario_from_dict
+
+    with pytest.raises(InputError, match=r"\[0\]\.at"):
+        scenario_from_dict(entry)

@@ -48,6 +48,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class _Timed(_Strict):
+    """An entry with an ``at`` time point (may be negative, e.g. a pretreatment)."""
+
+    @field_validator("at", check_fields=False)
+    @classmethod
+    def _at(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_time(v, "at", allow_negative=True)
+        return v
+
+
+
 class Subject(_Strict):
     species: str = "human"
     weight_kg: float | str | None = None
@@ -100,7 +112,7 @@ class Repeat(_Strict):
         return v
 
 
-class Dose(_Strict):
+class Dose(_Timed):
     drug: str
     amount: str
     route: str
@@ -128,12 +140,6 @@ class Dose(_Strict):
             raise InputError("infusion", v, "a positive duration such as '40 min'")
         return v
 
-    @field_validator("at")
-    @classmethod
-    def _at(cls, v: str) -> str:
-        parse_time(v, "at", allow_negative=True)
-        return v
-
     def times_h(self) -> tuple[float, ...]:
         t0 = parse_time(self.at, "at", allow_negative=True)
         if self.repeat is None:
@@ -142,7 +148,7 @@ class Dose(_Strict):
         return tuple(t0 + i * step for i in range(self.repeat.count))
 
 
-class Bath(_Strict):
+class Bath(_Timed):
     """A drug applied to a cell culture or slice at a fixed concentration (species culture)."""
 
     drug: str
@@ -155,24 +161,11 @@ class Bath(_Strict):
         parse_concentration_uM(v, "concentration", 300.0)
         return v
 
-    @field_validator("at")
-    @classmethod
-    def _at(cls, v: str) -> str:
-        parse_time(v, "at", allow_negative=True)
-        return v
 
-
-class Perturbation(_Strict):
+class Perturbation(_Timed):
     name: str
     at: str | None = None
     genotype: str | None = None
-
-    @field_validator("at")
-    @classmethod
-    def _at(cls, v: str | None) -> str | None:
-        if v is not None:
-            parse_time(v, "at", allow_negative=True)
-        return v
 
 
 class Simulation(_Strict):
