@@ -65,3 +65,21 @@ def test_negative_times_shift_the_clock():
     assert r.time_h[0] == pytest.approx(-2)
     i = int(np.argmax(r.values["plasma.lsd"]))
     assert r.time_h[i] == pytest.approx(-2 + 1.55, abs=0.1)
+
+
+def test_repeated_runs_of_one_engine_are_identical():
+    """A population reuses one compiled model for many subjects. Measured pitfall: when the
+    pre-equilibration ended in its own ``simulate`` call exactly on the first dose, the next
+    ``resetAll`` fired that dose again and the infusion never stopped. Every run of one
+    engine must equal the first."""
+    sc = scenario_from_dict({"subject": {"condition": "trd"}, "dose": [
+        {"drug": "ketamine", "amount": "0.5 mg/kg", "route": "iv", "infusion": "40 min",
+         "repeat": {"every": "3.5 d", "count": 3}}]})
+    spec = build_model(sc, sc.catalogue())
+    eng = RoadRunnerEngine(spec)
+    t0 = -spec.t_start
+    runs = [eng.run(["madrs", "C_s_ketamine"], t0, t0 + 240, 2)[1] for _ in range(3)]
+    assert np.array_equal(runs[0], runs[1]) and np.array_equal(runs[0], runs[2])
+    fresh = RoadRunnerEngine(spec).run(["madrs", "C_s_ketamine"], t0, t0 + 240, 2)[1]
+    assert np.array_equal(runs[0], fresh)
+    assert runs[0][-1, 1] < 0.01 * runs[0][:, 1].max()  # the last infusion has ended

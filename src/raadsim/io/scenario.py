@@ -243,7 +243,8 @@ class Scenario(_Strict):
             value, per_kg = parse_dose(d.amount, f"{where}.amount")
             amount = value * self.subject.weight if per_kg else value
             infusion = parse_time(d.infusion, f"{where}.infusion") if d.infusion else None
-            out.append(Administration(i, d.drug, d.route, amount, d.times_h(), infusion))
+            out.append(Administration(i, d.drug, d.route, amount, d.times_h(), infusion,
+                                      value if per_kg else None))
         return out
 
     def validate_perturbations(self) -> None:

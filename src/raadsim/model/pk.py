@@ -48,28 +48,31 @@ class Administration:
     amount_mg: float  # per administration
     times_h: tuple[float, ...]
     infusion_h: float | None = None
+    mg_per_kg: float | None = None  # set when the dose was given per kg of body weight
 
 
-def _scaled(sp: SpeciesPK, key: str, weight: float) -> tuple[float, str]:
-    """A PK parameter in model units for a subject of ``weight`` kg, and how it was scaled."""
+def _scaled(sp: SpeciesPK, key: str, weight: float) -> tuple[float, str, float]:
+    """A PK parameter in model units for a subject of ``weight`` kg, how it was scaled, and
+    its weight exponent ``b`` (value ∝ W^b)."""
     p = sp.params[key]
     unit = PK_UNITS[key]
     if is_per_kg(p, unit):
-        return p.in_unit(f"{unit}/kg") * weight, f"per kg × W ({weight:g} kg)"
+        return p.in_unit(f"{unit}/kg") * weight, f"per kg × W ({weight:g} kg)", 1.0
     v = p.in_unit(unit)
     ratio = weight / sp.reference_weight_kg
+    ref = f"(W/{sp.reference_weight_kg:g} kg)"
     if sp.scaling == "linear":
         if key in FLOW_PARAMS | VOLUME_PARAMS:
-            return v * ratio, f"× (W/{sp.reference_weight_kg:g} kg)"
-        return v, ""
+            return v * ratio, f"× {ref}", 1.0
+        return v, "", 0.0
     b = layer_params(LAYER)["allometric_exponent_clearance"].value
     if key in FLOW_PARAMS:
-        return v * ratio**b, f"× (W/{sp.reference_weight_kg:g} kg)^{b:g}"
+        return v * ratio**b, f"× {ref}^{b:g}", b
     if key in VOLUME_PARAMS:
-        return v * ratio, f"× (W/{sp.reference_weight_kg:g} kg)"
+        return v * ratio, f"× {ref}", 1.0
     if key in HEPATIC_RATE_PARAMS:
-        return v * ratio ** (b - 1), f"× (W/{sp.reference_weight_kg:g} kg)^{b - 1:g}"
-    return v, ""
+        return v * ratio ** (b - 1), f"× {ref}^{b - 1:g}", b - 1
+    return v, "", 0.0
 
 
 def _analyte_disposition(m: ModelSpec, a: Analyte, sp: SpeciesPK, weight: float) -> None:
@@ -78,7 +81,9 @@ def _analyte_disposition(m: ModelSpec, a: Analyte, sp: SpeciesPK, weight: float)
     for key in sp.params:
         if key == "elimination_factor":
             continue
-        value, note = _scaled(sp, key, weight)
+        value, note, exponent = _scaled(sp, key, weight)
+        if exponent:
+            m.weight_exponents[f"{key}_{n}"] = exponent
         if factor is not None and key in ELIMINATION_PARAMS:
             value *= factor.in_unit("dimensionless")
             note = f"{note} × elimination_factor {factor.value:g} ({factor.provenance.short()})"
@@ -194,6 +199,8 @@ def _dosing(m: ModelSpec, cat: Catalogue, drug: Drug, species: str, adm: Adminis
     route = drug.routes[species][adm.route]
     dose = f"dose{adm.index}_mg"
     m.inputs[dose] = adm.amount_mg
+    if adm.mg_per_kg is not None:
+        m.per_kg_inputs[dose] = adm.mg_per_kg
     fractions = _pathway_fractions(route.pathways, adm.amount_mg)
     for an, (frac_p, molar) in drug.composition.items():
         a = cat.analytes[an]

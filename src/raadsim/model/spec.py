@@ -89,6 +89,10 @@ class ModelSpec:
     inputs: dict[str, float] = field(default_factory=dict)
     # Scenario time (h) at model time 0; event times are in model time.
     t_start: float = 0.0
+    # Body-weight covariate model: parameter -> exponent b (value ∝ W^b), and dose inputs given
+    # per kg (input -> mg/kg). Populations rescale these per patient without recompiling.
+    weight_exponents: dict[str, float] = field(default_factory=dict)
+    per_kg_inputs: dict[str, float] = field(default_factory=dict)
 
     # -- building -----------------------------------------------------------------------
     def param(self, name: str, value: float, unit: str, layer: str, source: Param,
@@ -129,6 +133,8 @@ class ModelSpec:
         self.events.extend(other.events)
         self.observables.update(other.observables)
         self.inputs.update(other.inputs)
+        self.weight_exponents.update(other.weight_exponents)
+        self.per_kg_inputs.update(other.per_kg_inputs)
         return self
 
     # -- checks ---------------------------------------------------------------------------

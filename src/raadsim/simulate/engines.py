@@ -55,7 +55,10 @@ class RoadRunnerEngine:
 
     def run(self, variables: Sequence[str], start: float, end: float, step: float,
             params: Mapping[str, float] | None = None,
-            initial: Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+            initial: Mapping[str, float] | None = None,
+            times: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Simulate from model time 0 and report ``variables`` from ``start`` to ``end`` every
+        ``step`` (or at the given model ``times``, ascending, all >= 0)."""
         rr = self.rr
         rr.resetAll()
         if params:
@@ -65,11 +68,16 @@ class RoadRunnerEngine:
         if initial:
             for k, v in initial.items():
                 rr.setValue(k, float(v))
-        times = output_times(start, end, step)
-        if start > 0:  # pre-equilibration (and anything before the first output): no output
-            rr.simulate(0.0, start, 2)
-        res = rr.simulate(times=times, selections=["time", *variables])
-        arr = np.asarray(res)
+        times = output_times(start, end, step) if times is None else np.asarray(times, float)
+        start = float(times[0])
+        # Pre-equilibration (model time 0 → start) runs in the same ``simulate`` call: a
+        # separate call ending exactly on an event time (the first dose) leaves roadrunner's
+        # event state such that the next ``resetAll`` fires that event again (measured).
+        lead = start > 0
+        grid = np.r_[0.0, times] if lead else times
+        arr = np.asarray(rr.simulate(times=grid, selections=["time", *variables]))
+        if lead:
+            arr = arr[1:]
         return arr[:, 0], arr[:, 1:]
 
 
@@ -115,7 +123,8 @@ class ScipyEngine:
 
     def run(self, variables: Sequence[str], start: float, end: float, step: float,
             params: Mapping[str, float] | None = None,
-            initial: Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+            initial: Mapping[str, float] | None = None,
+            times: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         from scipy.integrate import solve_ivp
 
         consts = {**{k: p.value for k, p in self.spec.params.items()}, **self.spec.inputs}
@@ -126,7 +135,8 @@ class ScipyEngine:
         if initial:
             for k, v in initial.items():
                 y[self.state_names.index(k)] = v
-        times = output_times(start, end, step)
+        times = output_times(start, end, step) if times is None else np.asarray(times, float)
+        start, end = float(times[0]), float(times[-1])
         out = np.empty((len(times), len(variables)))
         env = {**consts, "exp": math.exp, "pow": lambda a, b: float(a) ** b,
                "max": max, "min": min}
