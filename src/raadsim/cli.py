@@ -1,4 +1,4 @@
-"""Command-line interface: ``raadsim run | simulate | drugs | demo``."""
+"""Command-line interface: ``raadsim run | simulate | trial | drugs | demo | explain | diagram``."""
 
 from __future__ import annotations
 
@@ -184,6 +184,50 @@ def diagram(
     except (InputError, ModelError) as exc:
         _fail(exc)
     console.print(f"wrote {out}")
+
+
+@app.command()
+def trial(
+    trial_file: Path = typer.Argument(..., help="trial TOML file"),
+    out: Path = typer.Option(..., "--out", help="output directory"),
+    executor: str = typer.Option("processes", help="serial, processes or dask"),
+    workers: int = typer.Option(0, help="worker processes (0 = all cores)"),
+    chunk: int = typer.Option(0, help="patients per chunk (0 = automatic, 100-1000)"),
+    dask: str = typer.Option("", "--dask", help="'local' or a scheduler address "
+                             "(tcp://host:8786); implies --executor dask"),
+    keep_trajectories: bool = typer.Option(False, help="also keep per-patient trajectories "
+                                           "(memory grows with n)"),
+) -> None:
+    """Run a virtual trial; write trial.json, patients.parquet, timecourse.csv, figure.png."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from .io.outputs import write_trial
+    from .io.trial_file import load_trial
+    from .simulate.trial import run_trial
+
+    try:
+        if dask:
+            executor = "dask"
+        if workers < 0:
+            raise InputError("--workers", workers, "a number of processes >= 0")
+        if chunk < 0:
+            raise InputError("--chunk", chunk, "a number of patients >= 0")
+        tf, cat = load_trial(trial_file)
+        with Progress("[progress.description]{task.description}", BarColumn(),
+                      MofNCompleteColumn(), TimeRemainingColumn(), console=err_console,
+                      transient=True) as bar:
+            task = bar.add_task("patients", total=tf.population.n * len(tf.trial.arm))
+            result = run_trial(tf, cat, executor=executor, workers=workers or None,
+                               chunk_size=chunk or None, dask_address=dask or None,
+                               keep_trajectories=keep_trajectories,
+                               on_chunk=lambda done, total: bar.update(task, completed=done))
+        write_trial(result, out)
+    except (InputError, ModelError) as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        err_console.print("interrupted: no output written")
+        raise typer.Exit(code=130) from None
+    console.print(f"wrote {out}/trial.json, patients.parquet, timecourse.csv, figure.png")
 
 
 def main() -> None:  # pragma: no cover

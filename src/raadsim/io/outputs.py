@@ -46,3 +46,15 @@ def write_run(result, out: str | Path, figure: Callable[[object, Path], None] | 
         write_json(tmp / "summary.json", result.summary())
         (figure or plot_result)(result, tmp / "figure.png")
     return Path(out)
+
+
+def write_trial(result, out: str | Path) -> Path:
+    """``trial.json``, ``patients.parquet``, ``timecourse.csv`` and ``figure.png`` in ``out``."""
+    from ..report.trial_figure import plot_trial
+
+    with atomic_dir(out) as tmp:
+        write_json(tmp / "trial.json", result.summary)
+        result.patients.to_parquet(tmp / "patients.parquet", index=False)
+        result.timecourse.to_csv(tmp / "timecourse.csv", index=False, float_format="%.8g")
+        plot_trial(result.timecourse, tmp / "figure.png", result.trial.trial.visit_times_h())
+    return Path(out)

@@ -279,6 +279,11 @@ def _as_input_error(exc: ValidationError) -> InputError:
     field = ".".join(loc) or "scenario"
     cause = err.get("ctx", {}).get("error")
     if isinstance(cause, InputError):
+        if loc and cause.field.startswith(loc[-1] + "."):  # the validator named a sub-key
+            field = ".".join([*loc[:-1], cause.field])
+        elif loc and err["type"] == "value_error" and cause.field != loc[-1] \
+                and "." not in cause.field and "[" not in cause.field:
+            field = ".".join([*loc, cause.field])  # a model validator named one of its keys
         return InputError(field, cause.value, cause.accepted)
     if err["type"] == "extra_forbidden":
         return InputError(field, err.get("input"), "no such key (check the spelling)")

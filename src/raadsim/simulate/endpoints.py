@@ -1,0 +1,155 @@
+"""Trial endpoints: per-patient visit ratings, response, remission and relapse; per-arm
+summaries and between-arm contrasts.
+
+* A visit's rated MADRS is the model MADRS plus the patient's rating noise, rounded to a whole
+  point and kept within 0–60; the baseline rating is the patient's sampled baseline, rounded.
+* Response: rated MADRS <= (1 − r)·baseline (r = 0.5 for "50%"). Remission: rated <= cut-off.
+* Relapse ("response lost"), on the model MADRS every output step after the last dose: time
+  from the last dose to the first loss of response, for patients who responded after it;
+  those still responding at the end are censored. The median is the Kaplan–Meier median.
+* Contrasts (each arm vs the control arm): difference in mean MADRS change with its 95 % CI
+  (Welch t for parallel arms, paired t for a paired design), Cohen's d (pooled SD) and the
+  difference in response rate with a 95 % Wald CI.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+if TYPE_CHECKING:
+    from ..io.trial_file import TrialFile
+    from .bands import Bands
+    from .population import Patient
+    from .trial import ArmModel
+
+QUANTILES = {"p05": 0.05, "p50": 0.5, "p95": 0.95}
+
+
+def patient_row(arm: ArmModel, p: Patient, madrs: np.ndarray, response: float,
+                remission: float, relapse: bool) -> dict:
+    """Covariates and endpoints of one patient, from the model MADRS at every output row."""
+    base = float(np.clip(round(p.madrs_baseline), 0, 60))
+    row: dict = {"arm": arm.name, "patient": p.index, "weight_kg": p.weight_kg, "age": p.age,
+                 "female": p.female, "genotype": p.genotype, "madrs_baseline": base,
+                 "eta_clearance": p.eta_clearance, "eta_volume": p.eta_volume,
+                 "eta_sensitivity": p.eta_sensitivity, "eta_placebo": p.eta_placebo}
+    for label, r, noise in zip(arm.visit_labels, arm.visit_rows, p.rating_noise, strict=True):
+        model = float(madrs[r])
+        rated = float(np.clip(round(model + noise), 0, 60))
+        row[f"madrs_model@{label}"] = model
+        row[f"madrs_rated@{label}"] = rated
+        row[f"change@{label}"] = rated - base
+        row[f"response@{label}"] = bool(rated <= (1 - response) * base)
+        row[f"remission@{label}"] = bool(rated <= remission)
+    if relapse:
+        row["relapse_days"], row["relapse_observed"] = _relapse(arm, madrs, response,
+                                                                p.madrs_baseline)
+    return row
+
+
+def _relapse(arm: ArmModel, madrs: np.ndarray, response: float, base: float
+             ) -> tuple[float, bool]:
+    if arm.last_dose_h is None:
+        return math.nan, False
+    t = arm.times_model + arm.spec.t_start
+    after = t > arm.last_dose_h
+    responding = (madrs <= (1 - response) * base) & after
+    if not responding.any():
+        return math.nan, False  # never responded after the last dose: not at risk
+    first = int(np.argmax(responding))
+    lost = np.flatnonzero(~responding[first:] & after[first:])
+    if len(lost):
+        return float((t[first + lost[0]] - arm.last_dose_h) / 24), True
+    return float((t[-1] - arm.last_dose_h) / 24), False
+
+
+def km_median_days(days: pd.Series, observed: pd.Series) -> float | None:
+    """Kaplan–Meier median time to relapse (None if not reached or nobody at risk)."""
+    ok = days.notna()
+    if not ok.any():
+        return None
+    d, o = days[ok].to_numpy(), observed[ok].to_numpy(bool)
+    if not o.any():
+        return None
+    res = stats.ecdf(stats.CensoredData(uncensored=d[o], right=d[~o]))
+    sf = res.sf
+    below = np.flatnonzero(sf.probabilities <= 0.5)
+    return float(sf.quantiles[below[0]]) if len(below) else None
+
+
+def _visit_summary(g: pd.DataFrame, label: str) -> dict:
+    change = g[f"change@{label}"]
+    return {
+        "madrs_mean": float(g[f"madrs_rated@{label}"].mean()),
+        "madrs_change_mean": float(change.mean()),
+        "madrs_change_sd": float(change.std(ddof=1)) if len(g) > 1 else None,
+        "response_rate": float(g[f"response@{label}"].mean()),
+        "remission_rate": float(g[f"remission@{label}"].mean()),
+        "n": len(g),
+    }
+
+
+def _contrast(a: pd.DataFrame, c: pd.DataFrame, label: str, paired: bool) -> dict:
+    xa, xc = a[f"change@{label}"].to_numpy(float), c[f"change@{label}"].to_numpy(float)
+    diff = float(xa.mean() - xc.mean())
+    out: dict = {"madrs_change_difference": diff, "ci95": None, "p_value": None,
+                 "cohens_d": None}
+    if len(xa) > 1 and len(xc) > 1:
+        pooled = math.sqrt(((len(xa) - 1) * xa.var(ddof=1) + (len(xc) - 1) * xc.var(ddof=1))
+                           / (len(xa) + len(xc) - 2))
+        if pooled > 0:
+            test = stats.ttest_rel(xa, xc) if paired else stats.ttest_ind(xa, xc,
+                                                                         equal_var=False)
+            ci = test.confidence_interval(0.95)
+            out.update(ci95=[float(ci.low), float(ci.high)], p_value=float(test.pvalue),
+                       cohens_d=diff / pooled)
+    ra, rc = a[f"response@{label}"].mean(), c[f"response@{label}"].mean()
+    se = math.sqrt(ra * (1 - ra) / len(a) + rc * (1 - rc) / len(c))
+    out["response_rate_difference"] = float(ra - rc)
+    out["response_ci95"] = [float(ra - rc - 1.96 * se), float(ra - rc + 1.96 * se)]
+    return out
+
+
+def summarise(tf: TrialFile, arms: list[ArmModel], patients: pd.DataFrame) -> dict:
+    """The content of ``trial.json``: per-arm visit summaries, relapse, contrasts."""
+    labels = tf.trial.visits
+    out: dict = {"arms": {}, "contrasts": {}}
+    groups = {a.name: patients[patients["arm"] == a.name] for a in arms}
+    for a in arms:
+        g = groups[a.name]
+        entry: dict = {"visits": {v: _visit_summary(g, v) for v in labels}}
+        if tf.trial.relapse is not None:
+            at_risk = g["relapse_days"].notna()
+            entry["median_days_to_relapse"] = km_median_days(g["relapse_days"],
+                                                             g["relapse_observed"])
+            entry["relapse"] = {"responders_after_last_dose": int(at_risk.sum()),
+                                "relapsed": int((g["relapse_observed"] & at_risk).sum())}
+        out["arms"][a.name] = entry
+    control = tf.trial.control_arm()
+    for a in arms:
+        if a.name == control:
+            continue
+        out["contrasts"][f"{a.name} vs {control}"] = {
+            v: _contrast(groups[a.name], groups[control], v, tf.trial.design == "paired")
+            for v in labels}
+    return out
+
+
+def band_table(arms: list[ArmModel], bands: dict[str, Bands]) -> pd.DataFrame:
+    """``time_h, observable, arm, mean, sd, p05, p50, p95`` for every arm and output time."""
+    frames = []
+    for a in arms:
+        b = bands[a.name]
+        mean, sd = b.mean(), b.sd()
+        qs = {k: b.quantile(q) for k, q in QUANTILES.items()}
+        t = a.times_model + a.spec.t_start
+        for k, obs in enumerate(a.observables):
+            frames.append(pd.DataFrame({"time_h": t, "observable": obs, "arm": a.name,
+                                        "mean": mean[:, k], "sd": sd[:, k],
+                                        **{q: v[:, k] for q, v in qs.items()}}))
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,110 @@
+"""Run independent chunks serially, on local processes, or on Dask.
+
+libRoadRunner holds the GIL while it integrates, so there are no thread pools: parallel
+executors use processes (one compiled model per worker and arm, cached in the worker).
+
+* ``serial`` — in this process.
+* ``processes`` — a spawn-context process pool. If a worker dies, the pool breaks; the chunks
+  that had not returned are re-run on a fresh pool (up to ``retries`` times).
+* ``dask`` — ``dask.distributed`` (extra ``raadsim[dask]``): a LocalCluster of single-threaded
+  worker processes, or the scheduler at ``address``. Dask re-runs the chunks of a lost worker.
+
+Results are yielded as chunks finish (in any order). On Ctrl-C the pool is torn down and the
+``KeyboardInterrupt`` propagates; callers write outputs only after the last chunk.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+from ..errors import InputError, ModelError
+
+EXECUTORS = ("serial", "processes", "dask")
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def map_chunks(fn: Callable[[T], R], tasks: Sequence[T], executor: str = "processes",
+               workers: int | None = None, address: str | None = None,
+               retries: int = 2) -> Iterator[R]:
+    """Yield ``fn(task)`` for every task, as they finish."""
+    if executor not in EXECUTORS:
+        raise InputError("executor", executor, f"one of {', '.join(EXECUTORS)}")
+    if executor == "serial" or not tasks:
+        for t in tasks:
+            yield fn(t)
+    elif executor == "processes":
+        yield from _processes(fn, tasks, workers or multiprocessing.cpu_count(), retries)
+    else:
+        yield from _dask(fn, tasks, workers, address, retries)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    # ProcessPoolExecutor has no public way to stop running work: terminate the workers.
+    for proc in list(getattr(pool, "_processes", {}).values()):
+        proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _processes(fn: Callable[[T], R], tasks: Sequence[T], workers: int, retries: int
+               ) -> Iterator[R]:
+    pending = list(range(len(tasks)))
+    ctx = multiprocessing.get_context("spawn")
+    for attempt in range(retries + 1):
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx)
+        futures: dict[Future, int] = {pool.submit(fn, tasks[i]): i for i in pending}
+        broken = False
+        try:
+            remaining = set(futures)
+            while remaining:
+                finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    try:
+                        result = fut.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        continue
+                    pending.remove(futures[fut])
+                    yield result
+        except BaseException:
+            _terminate(pool)
+            raise
+        pool.shutdown(wait=True)
+        if not broken:
+            return
+        if attempt == retries:
+            raise ModelError(f"worker processes died {retries + 1} times; "
+                             f"{len(pending)} chunks could not be run")
+
+
+def _dask(fn: Callable[[T], R], tasks: Sequence[T], workers: int | None, address: str | None,
+          retries: int) -> Iterator[R]:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise InputError("executor", "dask",
+                         "the Dask extra to be installed: pip install 'raadsim[dask]'") from None
+    cluster: Any = None
+    if address is None or address == "local":
+        cluster = LocalCluster(n_workers=workers or multiprocessing.cpu_count(),
+                               threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(address, timeout=10)
+        except OSError as exc:
+            raise InputError("--dask", address,
+                             f"a reachable Dask scheduler such as tcp://host:8786 ({exc})"
+                             ) from None
+    try:
+        futures = client.map(fn, list(tasks), retries=retries, pure=False)
+        for _, result in as_completed(futures, with_results=True):
+            yield result
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

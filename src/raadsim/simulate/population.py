@@ -1,0 +1,162 @@
+"""Virtual patients: covariates, genotype, baseline severity and inter-individual variability.
+
+Patient ``i`` of arm ``k`` is drawn from its own random stream, seeded by
+``(seed, k, i)`` (``(seed, 0, i)`` for every arm in a ``paired`` design), so a patient is the
+same whatever the executor, the chunk size or the number of patients simulated.
+
+What varies, and where its size comes from (``data/parameters/population.toml``):
+
+* body weight → every weight-scaled PK parameter (allometry of the PK layer) and per-kg doses;
+* clearance (CL, or hepatic flow Qh) and central volume Vc: log-normal, literature IIV;
+* BDNF Val66Met genotype → ``release_genotype`` (activity-dependent BDNF release);
+* baseline MADRS (truncated normal by condition) → ``madrs_baseline``;
+* drug sensitivity → ``R50_relief`` ÷ exp(eta); placebo responsiveness → ``p_placebo`` × exp(eta);
+* rating noise: each visit's rated MADRS = model MADRS + N(0, rating_sd), rounded, 0–60.
+
+Age and sex are drawn and reported but have no effect in the model (no covariate model for
+them was found).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..io.trial_file import GENOTYPES, Distribution, PopulationSpec
+from ..perturb.catalogue import registry
+from ..provenance import Param, layer_params
+
+CLEARANCE_PREFIXES = ("CL_", "Qh_")
+VOLUME_PREFIXES = ("Vc_",)
+
+
+def defaults() -> dict[str, Param]:
+    """Population defaults with provenance."""
+    return layer_params("population")
+
+
+def _omega(cv: float) -> float:
+    return math.sqrt(math.log1p(cv * cv))
+
+
+def _truncnorm(rng: np.random.Generator, d: Distribution) -> float:
+    lo = -math.inf if d.min is None else d.min
+    hi = math.inf if d.max is None else d.max
+    if d.sd == 0:
+        return d.mean
+    for _ in range(1000):
+        x = rng.normal(d.mean, d.sd)
+        if lo <= x <= hi:
+            return float(x)
+    return float(min(max(d.mean, lo), hi))
+
+
+@dataclass(frozen=True)
+class Patient:
+    """One virtual patient: covariates, random effects and rating noise per visit."""
+
+    index: int
+    weight_kg: float
+    age: float
+    female: bool
+    genotype: str
+    madrs_baseline: float
+    eta_clearance: float
+    eta_volume: float
+    eta_sensitivity: float
+    eta_placebo: float
+    rating_noise: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class PopulationModel:
+    """The resolved distributions of a population (spec values, else the defaults)."""
+
+    n: int
+    seed: int
+    condition: str
+    weight: Distribution
+    age: Distribution
+    female: float
+    madrs: Distribution
+    genotype: dict[str, float]
+    omega: dict[str, float]
+    rating_sd: float
+
+    @classmethod
+    def from_spec(cls, spec: PopulationSpec) -> PopulationModel:
+        d = {k: p.value for k, p in defaults().items()}
+        from ..model.build import condition_params
+
+        cond = spec.condition
+        m0 = condition_params()[cond]["madrs_baseline"].value
+        depressed = cond != "healthy"
+        madrs = spec.madrs_baseline or Distribution(
+            mean=m0, sd=d[f"madrs_sd_{cond}"],
+            min=d["madrs_inclusion"] if depressed else 0.0, max=60.0)
+        het, hom = d["freq_val_met"], d["freq_met_met"]
+        genotype = spec.genotype or {"val/val": 1 - het - hom, "val/met": het, "met/met": hom}
+        iiv = {"clearance": d["iiv_clearance"], "volume": d["iiv_volume"],
+               "sensitivity": d["iiv_sensitivity"], "placebo": d["iiv_placebo"],
+               **(spec.iiv or {})}
+        return cls(
+            n=spec.n, seed=spec.seed, condition=cond,
+            weight=spec.weight_kg or Distribution(mean=d["weight_mean"], sd=d["weight_sd"],
+                                                  min=45.0, max=150.0),
+            age=spec.age or Distribution(mean=d["age_mean"], sd=d["age_sd"], min=18.0, max=75.0),
+            female=d["female_fraction"] if spec.female is None else spec.female,
+            madrs=madrs, genotype={g: genotype.get(g, 0.0) for g in GENOTYPES},
+            omega={k: _omega(cv) for k, cv in iiv.items()},
+            rating_sd=d["rating_sd"] if spec.rating_sd is None else spec.rating_sd,
+        )
+
+    def patient(self, stream: int, index: int, n_visits: int) -> Patient:
+        """Patient ``index`` of random stream ``stream`` (the arm, or 0 when paired)."""
+        rng = np.random.default_rng([self.seed, stream, index])
+        weight = _truncnorm(rng, self.weight)
+        age = _truncnorm(rng, self.age)
+        female = bool(rng.random() < self.female)
+        geno = GENOTYPES[int(np.searchsorted(np.cumsum(list(self.genotype.values())),
+                                             rng.random(), side="right").clip(0, 2))]
+        madrs = _truncnorm(rng, self.madrs)
+        eta = rng.normal(0.0, 1.0, 4)
+        noise = rng.normal(0.0, 1.0, n_visits) * self.rating_sd
+        return Patient(index, weight, age, female, geno, madrs,
+                       float(eta[0] * self.omega["clearance"]),
+                       float(eta[1] * self.omega["volume"]),
+                       float(eta[2] * self.omega["sensitivity"]),
+                       float(eta[3] * self.omega["placebo"]),
+                       tuple(float(x) for x in noise))
+
+
+def genotype_release(genotype: str) -> float:
+    """Activity-dependent BDNF release of a genotype relative to Val/Val (perturbation data)."""
+    if genotype == "val/val":
+        return 1.0
+    key = "release_genotype_" + genotype.replace("/", "_")
+    return registry()["bdnf_val66met"].effects[key].value
+
+
+def patient_parameters(p: Patient, params: dict[str, float], weight_exponents: dict[str, float],
+                       per_kg_inputs: dict[str, float], build_weight: float) -> dict[str, float]:
+    """Parameter values of patient ``p`` for a model built for a ``build_weight`` kg subject
+    whose constants are ``params``."""
+    out: dict[str, float] = {}
+    ratio = p.weight_kg / build_weight
+    for name, b in weight_exponents.items():
+        out[name] = params[name] * ratio**b
+    for name in params:
+        if name.startswith(CLEARANCE_PREFIXES):
+            out[name] = out.get(name, params[name]) * math.exp(p.eta_clearance)
+        elif name.startswith(VOLUME_PREFIXES):
+            out[name] = out.get(name, params[name]) * math.exp(p.eta_volume)
+    for name, mg_per_kg in per_kg_inputs.items():
+        out[name] = mg_per_kg * p.weight_kg
+    out["madrs_baseline"] = p.madrs_baseline
+    out["R50_relief"] = params["R50_relief"] * math.exp(-p.eta_sensitivity)
+    out["p_placebo"] = params["p_placebo"] * math.exp(p.eta_placebo)
+    if "release_genotype" in params:
+        out["release_genotype"] = genotype_release(p.genotype)
+    return out

@@ -1,0 +1,204 @@
+"""Virtual trials: populations, endpoints, executors, determinism and robustness."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from raadsim.errors import InputError, ModelError
+from raadsim.io.trial_file import load_trial, trial_from_dict
+from raadsim.simulate.bands import Bands
+from raadsim.simulate.executors import map_chunks
+from raadsim.simulate.trial import run_trial
+
+SMALL = {
+    "population": {"n": 24, "seed": 3, "condition": "trd"},
+    "trial": {
+        "visits": ["4 h", "1 d", "3 d", "7 d"],
+        "relapse": "response lost",
+        "arm": [
+            {"name": "ketamine", "dose": [{"drug": "ketamine", "amount": "0.5 mg/kg",
+                                          "route": "iv", "infusion": "40 min"}]},
+            {"name": "saline", "dose": [{"drug": "saline", "amount": "0 mg", "route": "iv",
+                                        "infusion": "40 min"}]},
+        ],
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def serial():
+    return run_trial(trial_from_dict(SMALL), executor="serial", chunk_size=24)
+
+
+def _same(a, b) -> None:
+    assert json.dumps(a.summary, sort_keys=True) == json.dumps(b.summary, sort_keys=True)
+    pd.testing.assert_frame_equal(a.patients, b.patients)
+    pd.testing.assert_frame_equal(a.timecourse, b.timecourse)
+
+
+def test_same_seed_same_results_whatever_executor_and_chunk_size(serial):
+    """Each patient has its own random stream and band sums are exact integers, so results
+    are identical (not just close) across executors and chunkings."""
+    tf = trial_from_dict(SMALL)
+    _same(serial, run_trial(tf, executor="serial", chunk_size=5))
+    _same(serial, run_trial(tf, executor="processes", workers=2, chunk_size=7))
+    pytest.importorskip("dask.distributed")
+    _same(serial, run_trial(tf, executor="dask", workers=2, chunk_size=11))
+
+
+def test_more_patients_keep_the_first_ones(serial):
+    raw = {**SMALL, "population": {**SMALL["population"], "n": 30}}
+    bigger = run_trial(trial_from_dict(raw), executor="serial")
+    first = bigger.patients.groupby("arm", sort=False).head(24).reset_index(drop=True)
+    pd.testing.assert_frame_equal(first, serial.patients)
+
+
+def test_trial_shape_and_endpoints(serial):
+    s = serial.summary
+    assert set(s["arms"]) == {"ketamine", "saline"}
+    v = s["arms"]["ketamine"]["visits"]["1 d"]
+    assert set(v) == {"madrs_mean", "madrs_change_mean", "madrs_change_sd", "response_rate",
+                      "remission_rate", "n"} and v["n"] == 24
+    c = s["contrasts"]["ketamine vs saline"]["1 d"]
+    assert c["ci95"][0] < c["madrs_change_difference"] < c["ci95"][1]
+    assert c["madrs_change_difference"] < 0 and c["cohens_d"] < 0
+    assert "median_days_to_relapse" in s["arms"]["ketamine"]
+    tc = serial.timecourse
+    assert list(tc.columns) == ["time_h", "observable", "arm", "mean", "sd", "p05", "p50", "p95"]
+    assert (tc["p05"] <= tc["p50"] + 1e-9).all() and (tc["p50"] <= tc["p95"] + 1e-9).all()
+    # response is judged on the rated MADRS against the rated baseline
+    p = serial.patients
+    assert (p["response@1 d"] == (p["madrs_rated@1 d"] <= 0.5 * p["madrs_baseline"])).all()
+
+
+def test_bands_match_exact_statistics(serial):
+    """Streamed mean/SD equal numpy's; histogram quantiles within 0.05 MADRS points."""
+    tf = trial_from_dict(SMALL)
+    kept = run_trial(tf, executor="serial", keep_trajectories=True)
+    traj = kept.trajectories["ketamine"][:, :, 0]
+    tc = kept.timecourse.query("arm == 'ketamine'")
+    assert np.allclose(tc["mean"], traj.mean(axis=0), atol=1e-5)
+    assert np.allclose(tc["sd"], traj.std(axis=0, ddof=1), atol=1e-5)
+    exact = np.quantile(traj, 0.5, axis=0, method="inverted_cdf")
+    assert np.abs(tc["p50"] - exact).max() < 0.05  # MADRS: linear bins of 0.03 points
+    ds = kept.to_xarray()
+    assert ds["clinic.madrs"].dims == ("arm", "patient", "time_h")
+    assert ds["madrs_rated"].sizes == {"arm": 2, "patient": 24, "visit": 4}
+
+
+def test_paired_design_gives_each_arm_the_same_patients():
+    raw = {**SMALL, "trial": {**SMALL["trial"], "design": "paired"}}
+    res = run_trial(trial_from_dict(raw), executor="serial")
+    k = res.patients.query("arm == 'ketamine'").reset_index(drop=True)
+    s = res.patients.query("arm == 'saline'").reset_index(drop=True)
+    assert (k["weight_kg"] == s["weight_kg"]).all() and (k["genotype"] == s["genotype"]).all()
+
+
+def _die_once(task):
+    """Kill this worker process the first time chunk 1 runs (a lost worker)."""
+    marker = Path(task["dir"]) / "died"
+    if task["i"] == 1 and not marker.exists():
+        marker.write_text("x")
+        os._exit(1)
+    return task["i"] * 10
+
+
+def test_lost_worker_chunk_is_rerun(tmp_path):
+    tasks = [{"i": i, "dir": str(tmp_path)} for i in range(4)]
+    out = sorted(map_chunks(_die_once, tasks, "processes", workers=2))
+    assert out == [0, 10, 20, 30]
+    assert (tmp_path / "died").exists()
+
+
+def _always_die(task):
+    os._exit(1)
+
+
+def test_worker_that_always_dies_is_reported():
+    with pytest.raises(ModelError, match="died"):
+        list(map_chunks(_always_die, [1, 2], "processes", workers=2, retries=1))
+
+
+def test_ctrl_c_leaves_no_partial_outputs(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from raadsim.cli import app
+    from raadsim.simulate import trial as trial_mod
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trial_mod, "run_trial", interrupted)
+    f = tmp_path / "t.toml"
+    f.write_text(EXAMPLE.read_text())
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["trial", str(f), "--out", str(out)])
+    assert res.exit_code == 130
+    assert not out.exists() and list(tmp_path.iterdir()) == [f]
+
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "ketamine_trial.toml"
+
+
+def test_cli_trial_writes_all_outputs(tmp_path):
+    from typer.testing import CliRunner
+
+    from raadsim.cli import app
+
+    raw = EXAMPLE.read_text().replace("n = 500", "n = 8")
+    f = tmp_path / "t.toml"
+    f.write_text(raw)
+    res = CliRunner().invoke(app, ["trial", str(f), "--out", str(tmp_path / "o"),
+                                   "--executor", "serial"])
+    assert res.exit_code == 0, res.output
+    names = sorted(p.name for p in (tmp_path / "o").iterdir())
+    assert names == ["figure.png", "patients.parquet", "timecourse.csv", "trial.json"]
+    pts = pd.read_parquet(tmp_path / "o" / "patients.parquet")
+    assert len(pts) == 16 and {"weight_kg", "genotype", "eta_clearance"} <= set(pts.columns)
+
+
+@pytest.mark.parametrize("patch, field", [
+    ({"population": {"n": 0}}, "population.n"),
+    ({"population": {"n": 5, "condition": "sad"}}, "population.condition"),
+    ({"population": {"n": 5, "genotype": {"val/val": 0.5, "val/met": 0.2}}},
+     "population.genotype"),
+    ({"population": {"n": 5, "iiv": {"clearence": 0.3}}}, "population.iiv.clearence"),
+    ({"trial": {**SMALL["trial"], "visits": ["3 d", "1 d"]}}, "trial.visits"),
+    ({"trial": {**SMALL["trial"], "response": "half"}}, "trial.response"),
+    ({"trial": {**SMALL["trial"], "remission": "hamd < 7"}}, "trial.remission"),
+    ({"trial": {**SMALL["trial"], "control": "nobody"}}, "trial.control"),
+    ({"trial": {**SMALL["trial"], "arm": [SMALL["trial"]["arm"][0]] * 2}}, "trial.arm"),
+])
+def test_bad_trial_files_name_the_field(patch, field):
+    with pytest.raises(InputError) as err:
+        trial_from_dict({**SMALL, **patch})
+    assert err.value.field == field
+
+
+def test_bad_arm_dose_names_the_arm(tmp_path):
+    raw = EXAMPLE.read_text().replace('route = "iv"', 'route = "oral"', 1)
+    f = tmp_path / "t.toml"
+    f.write_text(raw)
+    with pytest.raises(InputError) as err:
+        load_trial(f)
+    assert err.value.field.startswith("trial.arm[0].dose[0]")
+
+
+def test_bands_merge_is_order_free():
+    rng = np.random.default_rng(0)
+    x = rng.normal(20, 5, (50, 3, 2))
+    whole = Bands(3, 2)
+    whole.add(x)
+    parts = Bands(3, 2)
+    for block in (x[30:], x[:7], x[7:30]):
+        b = Bands(3, 2)
+        b.add(block)
+        parts.merge(b)
+    assert np.array_equal(whole.mean(), parts.mean()) and np.array_equal(whole.sd(), parts.sd())
+    assert np.array_equal(whole.quantile(0.05), parts.quantile(0.05))
