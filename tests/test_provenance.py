@@ -30,7 +30,8 @@ def _all_params():
                 for pw in r.pathways:
                     yield from (p for p in (pw.F, pw.ka, pw.duration, pw.device_mg,
                                             pw.later_device_factor) if p is not None)
-    for layer in ("pk", "targets", "circuit", "psychoactive", "signaling", "synapse", "clinic"):
+    for layer in ("pk", "targets", "circuit", "psychoactive", "signaling", "synapse", "clinic",
+                  "population"):
         yield from layer_params(layer).values()
     for cond in condition_params().values():
         yield from cond.values()

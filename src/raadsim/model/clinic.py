@@ -4,7 +4,8 @@
     effect = Emax·max(relief, 0)/(R50 + max(relief, 0))
     ritual' = −k_ritual·ritual   (+1 at every dosing session, drug or placebo)
     perceived = max(dissociation, psychedelic intensity, sedation)
-    expectancy' = k_e·( min(ritual, 1)·(1 + g_unblind·perceived) − expectancy )
+    unblinding' = k_unblind·perceived·(1 − unblinding) − k_ritual·unblinding
+    expectancy' = k_e·( min(ritual, 1)·(1 + g_unblind·unblinding) − expectancy )
     MADRS = M0·(1 − effect)·(1 − p_placebo·expectancy)
     immobility = 1 − a·effect        sucrose preference = 1 − d·(stress − 1)·(1 − effect)
 
@@ -34,8 +35,10 @@ def build_clinic(species: str, has_midazolam: bool) -> ModelSpec:
         sedation = "sedation"
     m.rule("perceived", f"max(max(dissociation, psychedelic_intensity), {sedation})", "1",
            "perceived drug effect (functional unblinding)", LAYER)
+    m.state("unblinding", "k_unblind*perceived*(1 - unblinding) - k_ritual*unblinding", "1",
+            "conviction of having received an active drug (functional unblinding)", LAYER)
     m.state("expectancy",
-            "k_expect*(min(ritual, 1)*(1 + g_unblind*perceived) - expectancy)", "1",
+            "k_expect*(min(ritual, 1)*(1 + g_unblind*unblinding) - expectancy)", "1",
             "expectancy (placebo) signal", LAYER)
     if species == "human":
         m.rule("madrs", "madrs_baseline*(1 - ad_effect)*(1 - min(p_placebo*expectancy, 0.9))",

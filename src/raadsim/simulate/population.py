@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -139,6 +140,12 @@ def genotype_release(genotype: str) -> float:
     return registry()["bdnf_val66met"].effects[key].value
 
 
+@lru_cache(maxsize=64)
+def _pk_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """Clearance and central-volume parameters among the weight-scaled PK parameters."""
+    return tuple(n for n in names if n.startswith(CLEARANCE_PREFIXES + VOLUME_PREFIXES))
+
+
 def patient_parameters(p: Patient, params: dict[str, float], weight_exponents: dict[str, float],
                        per_kg_inputs: dict[str, float], build_weight: float) -> dict[str, float]:
     """Parameter values of patient ``p`` for a model built for a ``build_weight`` kg subject
@@ -147,11 +154,10 @@ def patient_parameters(p: Patient, params: dict[str, float], weight_exponents: d
     ratio = p.weight_kg / build_weight
     for name, b in weight_exponents.items():
         out[name] = params[name] * ratio**b
-    for name in params:
-        if name.startswith(CLEARANCE_PREFIXES):
-            out[name] = out.get(name, params[name]) * math.exp(p.eta_clearance)
-        elif name.startswith(VOLUME_PREFIXES):
-            out[name] = out.get(name, params[name]) * math.exp(p.eta_volume)
+    f_cl, f_v = math.exp(p.eta_clearance), math.exp(p.eta_volume)
+    for name in _pk_names(tuple(weight_exponents)):
+        f = f_cl if name.startswith(CLEARANCE_PREFIXES) else f_v
+        out[name] = out.get(name, params[name]) * f
     for name, mg_per_kg in per_kg_inputs.items():
         out[name] = mg_per_kg * p.weight_kg
     out["madrs_baseline"] = p.madrs_baseline

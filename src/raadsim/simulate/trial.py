@@ -62,6 +62,7 @@ class ChunkTask:
     remission: float
     relapse: bool
     keep_trajectories: bool = False
+    overrides: tuple[tuple[str, float], ...] = ()  # parameter values for every patient
 
 
 @dataclass
@@ -116,12 +117,20 @@ def _engine(arm: ArmModel) -> RoadRunnerEngine:
     return _ENGINES[key]
 
 
-def simulate_patient(arm: ArmModel, eng: RoadRunnerEngine, p: Patient) -> np.ndarray:
+def typical_parameters(arm: ArmModel, overrides: dict[str, float] | None = None
+                       ) -> dict[str, float]:
+    """The arm's parameter values for a typical patient (``overrides`` replace some)."""
+    return {k: v.value for k, v in arm.spec.params.items()} | (overrides or {})
+
+
+def simulate_patient(arm: ArmModel, eng: RoadRunnerEngine, p: Patient,
+                     typical: dict[str, float], overrides: dict[str, float] | None = None
+                     ) -> np.ndarray:
     """Trajectories of the arm's observables for patient ``p`` (rows = output times)."""
-    base = {k: v.value for k, v in arm.spec.params.items()}
-    over = patient_parameters(p, base, arm.spec.weight_exponents, arm.spec.per_kg_inputs,
+    over = patient_parameters(p, typical, arm.spec.weight_exponents, arm.spec.per_kg_inputs,
                               arm.build_weight)
-    _, values = eng.run(list(arm.variables), 0, 0, 1, params=over, times=arm.times_model)
+    _, values = eng.run(arm.variables, 0, 0, 1, params={**(overrides or {}), **over},
+                        times=arm.times_model)
     return values
 
 
@@ -141,11 +150,13 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     n_visits = len(arm.visit_rows)
     traj = np.empty((task.stop - task.start, len(arm.times_model), len(arm.variables)))
     rows = []
+    overrides = dict(task.overrides)
+    typical = typical_parameters(arm, overrides)
     for j, i in enumerate(range(task.start, task.stop)):
         p = task.population.patient(arm.stream, i, n_visits)
         try:
             with quiet_solver():
-                traj[j] = simulate_patient(arm, eng, p)
+                traj[j] = simulate_patient(arm, eng, p, typical, overrides)
         except RuntimeError as exc:
             raise ModelError(f"arm {arm.name}, patient {i}: integration failed ({exc})"
                              ) from None
@@ -207,15 +218,19 @@ def default_chunk_size(n: int, n_arms: int, workers: int) -> int:
 def run_trial(tf: TrialFile, cat: Catalogue | None = None, executor: str = "processes",
               workers: int | None = None, chunk_size: int | None = None,
               dask_address: str | None = None, keep_trajectories: bool = False,
-              on_chunk: Callable[[int, int], None] | None = None) -> TrialResult:
+              on_chunk: Callable[[int, int], None] | None = None,
+              overrides: dict[str, float] | None = None) -> TrialResult:
     """Run a virtual trial. ``executor`` is ``serial``, ``processes`` (all cores by default) or
     ``dask`` (a LocalCluster, or the scheduler at ``dask_address``). ``on_chunk(done, total)``
-    reports progress in patients."""
+    reports progress in patients. ``overrides`` set typical parameter values (calibration)."""
     import os
 
     cat = cat or tf.arm_scenario(tf.trial.arm[0]).catalogue()
     arms = prepare_arms(tf, cat)
     pop = PopulationModel.from_spec(tf.population)
+    unknown = sorted(set(overrides or {}) - set(arms[0].spec.params))
+    if unknown:
+        raise InputError("overrides", unknown[0], "a parameter of the model")
     workers = workers or os.cpu_count() or 1
     if chunk_size is not None and chunk_size < 1:
         raise InputError("chunk_size", chunk_size, "a number of patients >= 1")
@@ -224,7 +239,7 @@ def run_trial(tf: TrialFile, cat: Catalogue | None = None, executor: str = "proc
     tasks = [ChunkTask(arm, pop, s, min(s + size, pop.n),
                        response_fraction(tf.trial.response),
                        remission_cutoff(tf.trial.remission), tf.trial.relapse is not None,
-                       keep_trajectories)
+                       keep_trajectories, tuple(sorted((overrides or {}).items())))
              for arm in arms for s in range(0, pop.n, size)]
     bands = {a.name: new_bands(a) for a in arms}
     frames: list[pd.DataFrame] = []

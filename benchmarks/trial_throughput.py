@@ -1,0 +1,158 @@
+"""Trial throughput: patients per second per core, and the ratios between executors.
+
+    python benchmarks/trial_throughput.py               # 10,000 patients x 2 arms x 6 weeks
+    python benchmarks/trial_throughput.py --patients 500
+
+Measures, in one run, on examples/ketamine_trial.toml (twice-weekly ketamine vs saline,
+6 weeks):
+
+(a) a bare libRoadRunner loop on the same SBML (resetAll → set the same per-patient
+    parameters → reset → simulate), serial;
+(b) raadsim serial (sampling, simulation, endpoints, streamed bands);
+(c) raadsim on a process pool using all cores;
+(d) raadsim on a Dask LocalCluster using all cores (skipped without the dask extra).
+
+(a) and (b) run on a subset of patients (``--serial-patients``, default 400 per arm) to keep
+the benchmark short; (c) and (d) run the full trial. Peak memory (max RSS of a worker
+process) is printed for (c) at n/4 and n patients to show it does not grow with n.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TRIAL = ROOT / "examples" / "ketamine_trial.toml"
+
+
+def load(n: int):
+    from raadsim.io.trial_file import load_trial
+
+    tf, cat = load_trial(TRIAL)
+    return tf.model_copy(update={"population": tf.population.model_copy(update={"n": n})}), cat
+
+
+def bare_loop(n: int) -> float:
+    """Seconds for n patients per arm with a plain roadrunner loop (same SBML and inputs)."""
+    import roadrunner
+
+    from raadsim.simulate.engines import quiet_solver
+    from raadsim.simulate.population import PopulationModel, patient_parameters
+    from raadsim.simulate.trial import prepare_arms
+
+    tf, cat = load(n)
+    arms = prepare_arms(tf, cat)
+    pop = PopulationModel.from_spec(tf.population)
+    jobs = []
+    for arm in arms:
+        rr = roadrunner.RoadRunner(RoadRunnerSBML(arm.spec))
+        rr.integrator.relative_tolerance = 1e-6
+        rr.integrator.absolute_tolerance = 1e-8
+        base = {k: v.value for k, v in arm.spec.params.items()}
+        params = [patient_parameters(pop.patient(arm.stream, i, len(arm.visit_rows)), base,
+                                     arm.spec.weight_exponents, arm.spec.per_kg_inputs,
+                                     arm.build_weight) for i in range(n)]
+        grid = [0.0, *arm.times_model]
+        sel = ["time", *arm.variables]
+        jobs.append((rr, params, grid, sel))
+    t0 = time.perf_counter()
+    with quiet_solver():
+        for rr, params, grid, sel in jobs:
+            for p in params:
+                rr.resetAll()
+                for k, v in p.items():
+                    rr.setValue(k, v)
+                rr.reset()
+                rr.simulate(times=grid, selections=sel)
+    return time.perf_counter() - t0
+
+
+def RoadRunnerSBML(spec) -> str:
+    import antimony
+
+    antimony.clearPreviousLoads()
+    antimony.loadAntimonyString(spec.to_antimony())
+    return antimony.getSBMLString("raadsim")
+
+
+def raadsim_run(n: int, executor: str, workers: int) -> float:
+    from raadsim.simulate.trial import run_trial
+
+    tf, cat = load(n)
+    # warm-up (not timed): compile the arm models in this process or spawn and compile workers
+    run_trial(load(2 * workers)[0], cat, executor=executor, workers=workers, chunk_size=1)
+    t0 = time.perf_counter()
+    run_trial(tf, cat, executor=executor, workers=workers)
+    return time.perf_counter() - t0
+
+
+def peak_worker_rss_mb(n: int, workers: int) -> float:
+    """Max RSS of any worker process of a process-pool trial of n patients (own interpreter)."""
+    code = (f"import resource, sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r});"
+            "import trial_throughput as b;"
+            "from raadsim.simulate.trial import run_trial;"
+            f"tf, cat = b.load({n}); run_trial(tf, cat, executor='processes', workers={workers});"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--patients", type=int, default=10_000, help="patients per arm")
+    ap.add_argument("--serial-patients", type=int, default=400,
+                    help="patients per arm for the serial measurements (a) and (b)")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--no-dask", action="store_true")
+    ap.add_argument("--no-memory", action="store_true")
+    args = ap.parse_args()
+    n, ns, w = args.patients, min(args.serial_patients, args.patients), args.workers
+    arms = 2
+
+    ta = bare_loop(ns)
+    tb = raadsim_run(ns, "serial", 1)
+    tc = raadsim_run(n, "processes", w)
+    rate = {"(a) bare roadrunner loop": arms * ns / ta,
+            "(b) raadsim serial": arms * ns / tb,
+            f"(c) process pool, {w} cores": arms * n / tc / w}
+    td = None
+    if not args.no_dask:
+        try:
+            td = raadsim_run(n, "dask", w)
+            rate[f"(d) Dask LocalCluster, {w} workers"] = arms * n / td / w
+        except Exception as exc:
+            print(f"(d) Dask skipped: {exc}")
+    print(f"\ntrial: {TRIAL.name}, {n} patients x {arms} arms; serial runs on {ns} per arm")
+    print(f"{'executor':40s} {'patients/s/core':>16s}")
+    for k, v in rate.items():
+        print(f"{k:40s} {v:16.1f}")
+    b = rate["(b) raadsim serial"]
+    print("\nratios")
+    print(f"  raadsim serial / bare loop            {b / rate['(a) bare roadrunner loop']:.3f}"
+          "   (target >= 0.85)")
+    print(f"  parallel efficiency, processes        {rate[f'(c) process pool, {w} cores'] / b:.3f}"
+          f"   (per-core rate / serial rate; target >= 0.85 on 2 cores)")
+    if td is not None:
+        print(f"  parallel efficiency, Dask             "
+              f"{rate[f'(d) Dask LocalCluster, {w} workers'] / b:.3f}")
+    print(f"\nwall time, {n} x {arms} arms on {w} processes: {tc:.1f} s   (target <= 60 s "
+          f"for 10,000 x 2 on 2 cores)")
+    if td is not None:
+        print(f"wall time on Dask: {td:.1f} s")
+    if not args.no_memory:
+        small, big = peak_worker_rss_mb(max(n // 4, 1), w), peak_worker_rss_mb(n, w)
+        print(f"peak worker RSS: {small:.0f} MB at n = {max(n // 4, 1)}, {big:.0f} MB at "
+              f"n = {n} (ratio {big / small:.2f}; flat = 1)")
+    print(f"main process peak RSS: "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
