@@ -177,14 +177,13 @@ def test_gerhard2020_slice_concentration_switch():
     assert at(hi, "circuit.pyramidal_rate", 2) < 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Nearly: the assumed 10 % brain mTORC1 inhibition after 6 mg oral rapamycin "
-    "reduces the 24 h improvement by 23 % (tolerance 20 %). Rapamycin brain exposure in humans "
-    "was not found; this is the model's weakest assumption in the rodent/human conflict."))
 def test_abdallah2020_human_rapamycin_does_not_block_24h():
     """abdallah2020_rapamycin_human: oral rapamycin 6 mg 2 h before ketamine 0.5 mg/kg IV must
     leave the 24 h MADRS improvement unchanged (within 20 %). raadsim's reading: little
-    rapamycin reaches the human brain after one oral dose (assumption)."""
+    rapamycin reaches the human brain after one oral dose (assumption: 10 % brain mTORC1
+    inhibition). Before the trial calibration this gave a 23 % reduction (expected-fail);
+    with the fitted, more saturating human read-out (R50_relief 0.46) it passes. Rapamycin
+    brain exposure in humans was not found: still the weakest assumption of this conflict."""
     k = {"drug": "ketamine", "amount": "0.5 mg/kg", "route": "iv", "infusion": "40 min"}
     plain = run("human", [k], condition="mdd")
     rapa = run("human", [k], [{"name": "rapamycin", "at": "-2 h"}], condition="mdd")

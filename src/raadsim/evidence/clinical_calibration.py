@@ -91,6 +91,8 @@ def fit(start: dict[str, float], n: int = 300, maxiter: int = 80) -> dict[str, f
 
     def objective(z: np.ndarray) -> float:
         x = {k: math.exp(v) for k, v in zip(names, z, strict=True)}
+        if x.get("iiv_sensitivity", 0) > 3:  # outside what a trial file accepts
+            return 1e4
         value = loss(evaluate(x, n))
         print(f"{value:9.2f}  " + "  ".join(f"{k}={v:.4g}" for k, v in x.items()), flush=True)
         return value

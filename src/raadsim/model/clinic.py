@@ -2,6 +2,7 @@
 
     relief = w_func·(W − 1) + w_struct·(S − S_base)           rapid + sustained components
     effect = Emax·max(relief, 0)/(R50 + max(relief, 0))
+    (humans: w_struct, R50_relief fitted to trials; rodents: w_struct_rodent, R50_rodent)
     ritual' = −k_ritual·ritual   (+1 at every dosing session, drug or placebo)
     perceived = max(dissociation, psychedelic intensity, sedation)
     unblinding' = k_unblind·perceived·(1 − unblinding) − k_ritual·unblinding
@@ -23,9 +24,13 @@ LAYER = "clinic"
 def build_clinic(species: str, has_midazolam: bool) -> ModelSpec:
     m = ModelSpec()
     use_params(m, LAYER)
-    m.rule("relief", "w_func*(W_syn - 1) + w_struct*(S_spine - S_base)", "1",
+    # Humans: weights fitted to trials. Rodents: behavioural read-out with its own (assumed)
+    # weights, because the human calibration does not constrain forced-swim behaviour.
+    w_struct, r50 = ("w_struct", "R50_relief") if species == "human" else \
+        ("w_struct_rodent", "R50_rodent")
+    m.rule("relief", f"w_func*(W_syn - 1) + {w_struct}*(S_spine - S_base)", "1",
            "symptom relief signal from synapses", LAYER)
-    m.rule("ad_effect", "Emax_relief*max(relief, 0)/(R50_relief + max(relief, 0))", "1",
+    m.rule("ad_effect", f"Emax_relief*max(relief, 0)/({r50} + max(relief, 0))", "1",
            "fractional antidepressant effect", LAYER)
     m.state("ritual", "-k_ritual*ritual", "1", "treatment-session (ritual) signal", LAYER)
     sedation = "0"
