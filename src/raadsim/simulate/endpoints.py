@@ -15,6 +15,7 @@ summaries and between-arm contrasts.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -103,8 +104,10 @@ def _contrast(a: pd.DataFrame, c: pd.DataFrame, label: str, paired: bool) -> dic
         pooled = math.sqrt(((len(xa) - 1) * xa.var(ddof=1) + (len(xc) - 1) * xc.var(ddof=1))
                            / (len(xa) + len(xc) - 2))
         if pooled > 0:
-            test = stats.ttest_rel(xa, xc) if paired else stats.ttest_ind(xa, xc,
-                                                                         equal_var=False)
+            with warnings.catch_warnings():  # near-identical tiny samples: precision warning
+                warnings.simplefilter("ignore", RuntimeWarning)
+                test = stats.ttest_rel(xa, xc) if paired else stats.ttest_ind(
+                    xa, xc, equal_var=False)
             ci = test.confidence_interval(0.95)
             out.update(ci95=[float(ci.low), float(ci.high)], p_value=float(test.pvalue),
                        cohens_d=diff / pooled)
