@@ -42,7 +42,7 @@ def bare_loop(n: int) -> float:
     """Seconds for n patients per arm with a plain roadrunner loop (same SBML and inputs)."""
     import roadrunner
 
-    from raadsim.simulate.engines import quiet_solver
+    from raadsim.simulate.engines import RoadRunnerEngine, quiet_solver
     from raadsim.simulate.population import PopulationModel, patient_parameters
     from raadsim.simulate.trial import prepare_arms
 
@@ -51,7 +51,7 @@ def bare_loop(n: int) -> float:
     pop = PopulationModel.from_spec(tf.population)
     jobs = []
     for arm in arms:
-        rr = roadrunner.RoadRunner(RoadRunnerSBML(arm.spec))
+        rr = roadrunner.RoadRunner(RoadRunnerEngine(arm.spec).sbml)
         rr.integrator.relative_tolerance = 1e-6
         rr.integrator.absolute_tolerance = 1e-8
         base = {k: v.value for k, v in arm.spec.params.items()}
@@ -71,14 +71,6 @@ def bare_loop(n: int) -> float:
                 rr.reset()
                 rr.simulate(times=grid, selections=sel)
     return time.perf_counter() - t0
-
-
-def RoadRunnerSBML(spec) -> str:
-    import antimony
-
-    antimony.clearPreviousLoads()
-    antimony.loadAntimonyString(spec.to_antimony())
-    return antimony.getSBMLString("raadsim")
 
 
 def raadsim_run(n: int, executor: str, workers: int) -> float:

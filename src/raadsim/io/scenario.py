@@ -300,18 +300,22 @@ def scenario_from_dict(raw: dict[str, Any]) -> Scenario:
         raise _as_input_error(exc) from None
 
 
-def load_scenario(path: str | Path) -> tuple[Scenario, Catalogue]:
-    """Read, validate and resolve a scenario file. Raises :class:`InputError` on any problem."""
-    path = Path(path)
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """The parsed TOML file ``path`` (a ``what`` file); problems as one :class:`InputError`."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError("scenario", str(path), "an existing TOML file") from None
+        raise InputError(what, str(path), "an existing TOML file") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(str(path), "(file)", f"valid TOML ({exc})") from None
     except UnicodeDecodeError:
         raise InputError(str(path), "(file)", "a UTF-8 text file") from None
-    sc = scenario_from_dict(raw)
+
+
+def load_scenario(path: str | Path) -> tuple[Scenario, Catalogue]:
+    """Read, validate and resolve a scenario file. Raises :class:`InputError` on any problem."""
+    path = Path(path)
+    sc = scenario_from_dict(read_toml(path, "scenario"))
     cat = sc.catalogue(path.parent)
     sc.administrations(cat)  # resolve now so errors surface before any simulation
     sc.window()

@@ -29,7 +29,6 @@ Problems are reported as one :class:`~raadsim.errors.InputError` naming the fiel
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,6 +46,7 @@ from .scenario import (
     Subject,
     _as_input_error,
     _Strict,
+    read_toml,
 )
 
 GENOTYPES = ("val/val", "val/met", "met/met")
@@ -260,9 +260,6 @@ class TrialFile(_Strict):
     trial: TrialDesign
     drug_files: list[str] = Field(default_factory=list)
 
-    def arm(self, name: str) -> Arm:
-        return next(a for a in self.trial.arm if a.name == name)
-
     def arm_scenario(self, arm: Arm, weight_kg: float = 70.0) -> Scenario:
         """The single-subject scenario of one arm for a subject of ``weight_kg``."""
         return Scenario(
@@ -301,14 +298,7 @@ def trial_from_dict(raw: dict[str, Any]) -> TrialFile:
 def load_trial(path: str | Path) -> tuple[TrialFile, Catalogue]:
     """Read, validate and resolve a trial file. Raises :class:`InputError` on any problem."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("trial", str(path), "an existing TOML file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(str(path), "(file)", f"valid TOML ({exc})") from None
-    except UnicodeDecodeError:
-        raise InputError(str(path), "(file)", "a UTF-8 text file") from None
+    raw = read_toml(path, "trial")
     tf = trial_from_dict(raw)
     cat = tf.arm_scenario(tf.trial.arm[0]).catalogue(path.parent)
     tf.validate_arms(cat)
