@@ -1,4 +1,5 @@
-"""Command-line interface: ``raadsim run | simulate | trial | drugs | demo | explain | diagram``."""
+"""Command-line interface: ``raadsim run | simulate | trial | validate | calibrate | drugs | demo |
+explain | diagram``."""
 
 from __future__ import annotations
 
@@ -228,6 +229,102 @@ def trial(
         err_console.print("interrupted: no output written")
         raise typer.Exit(code=130) from None
     console.print(f"wrote {out}/trial.json, patients.parquet, timecourse.csv, figure.png")
+
+
+@app.command()
+def validate(
+    out: Path = typer.Option(Path("raadsim-validation"), "--out", help="output directory"),
+    kind: str | None = typer.Option(None, help="calibration or validation"),
+    layer: str | None = typer.Option(None, help="pk, targets, network, signalling, synapse, "
+                                     "clinic or behaviour"),
+    drug: str | None = typer.Option(None, help="only records of this drug"),
+    executor: str = typer.Option("processes", help="serial, processes or dask"),
+    workers: int = typer.Option(0, help="worker processes (0 = all cores)"),
+    dask: str = typer.Option("", "--dask", help="a scheduler address; implies --executor dask"),
+) -> None:
+    """Run the evidence records; print the scorecard and write scorecard.json/.md/.html.
+
+    Exits 0 whatever the pass rate (a failing record is a finding, not an error)."""
+    from .evidence.records import load_records, select
+    from .evidence.runner import run_records
+    from .evidence.scorecard import fmt, scorecard, write_scorecard
+
+    try:
+        if dask:
+            executor = "dask"
+        if workers < 0:
+            raise InputError("--workers", workers, "a number of processes >= 0")
+        records = select(load_records(), kind=kind, layer=layer, drug=drug)
+        if not records:
+            raise InputError("filters", {"kind": kind, "layer": layer, "drug": drug},
+                             "a combination that selects at least one record")
+        with console.status(f"simulating {len(records)} records"):
+            outcomes = run_records(records, executor=executor, workers=workers or None,
+                                   address=dask or None)
+        card = scorecard(outcomes, {"kind": kind, "layer": layer, "drug": drug})
+        write_scorecard(card, out)
+    except (InputError, ModelError) as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        err_console.print("interrupted: no output written")
+        raise typer.Exit(code=130) from None
+    table = Table(title="raadsim validation scorecard")
+    for col in ("record", "kind", "layer", "drug", "expected", "simulated", "result"):
+        table.add_column(col, overflow="fold")
+    for o in outcomes:
+        r = o.record
+        res = "[green]pass[/]" if o.passed else ("[red]error[/]" if o.error else "[red]FAIL[/]")
+        table.add_row(r.id, r.kind, r.layer, r.drug, r.expected.describe(), fmt(o.simulated),
+                      res)
+    console.print(table)
+    t = card["totals"]
+    for title, key in (("kind", "by_kind"), ("layer", "by_layer"), ("drug", "by_drug")):
+        console.print(f"by {title}: " + ", ".join(
+            f"{k} {v['passed']}/{v['records']}" for k, v in t[key].items()))
+    console.print(f"[bold]{t['passed']} of {t['records']} records reproduced[/]; wrote "
+                  f"{out}/scorecard.json, scorecard.md, scorecard.html")
+
+
+@app.command()
+def calibrate(
+    problem: list[str] = typer.Option([], "--problem", help="a calibration problem (repeat "
+                                      "for several; default: all fast problems)"),
+    write: bool = typer.Option(False, "--write", help="store the fitted values in the data "
+                               "files (a source checkout) with the ids of their records"),
+    maxiter: int = typer.Option(80, help="iterations of the clinic fit (Nelder-Mead)"),
+) -> None:
+    """Fit parameters to the calibration records and compare them with the stored values.
+
+    Problems run in order (PK, occupancy, intensity, then the slow 'clinic'); validation
+    records are never read. See raadsim.evidence.calibrate for each procedure."""
+    from .evidence.calibrate import PROBLEMS, reload_data, run_problem, stored, write_back
+
+    try:
+        chosen = [p for p in PROBLEMS if p.id in problem] if problem else [
+            p for p in PROBLEMS if not p.slow]
+        unknown = sorted(set(problem) - {p.id for p in PROBLEMS})
+        if unknown:
+            raise InputError("--problem", unknown[0], ", ".join(p.id for p in PROBLEMS))
+        if maxiter < 1:
+            raise InputError("--maxiter", maxiter, "a number of iterations >= 1")
+        table = Table(title="calibration")
+        for col in ("problem", "parameter", "stored", "fitted", "change"):
+            table.add_column(col)
+        for p in chosen:
+            console.print(f"[bold]{p.id}[/]: {p.description} — fitted to {', '.join(p.records)}")
+            kwargs = {"maxiter": maxiter, "log": console.print} if p.slow else {}
+            before = stored(p)
+            values = run_problem(p, **kwargs)
+            for name, v in values.items():
+                table.add_row(p.id, name, f"{before[name]:.6g}", f"{v:.6g}",
+                              f"{100 * (v / before[name] - 1):+.3f} %")
+            if write:
+                write_back(p, values)
+                reload_data()
+    except (InputError, ModelError) as exc:
+        _fail(exc)
+    console.print(table)
+    console.print("written to the data files" if write else "not written (use --write)")
 
 
 def main() -> None:  # pragma: no cover

@@ -125,8 +125,15 @@ def _read_package_toml(*parts: str) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def sources() -> dict[str, Source]:
-    """The bibliography, ``data/sources.toml``, keyed by id."""
+    """The bibliography, ``data/sources.toml`` plus ``data/sources/*.toml``, keyed by id."""
     raw = _read_package_toml("sources.toml")
+    extra = resources.files("raadsim").joinpath("data", "sources")
+    for f in sorted(extra.iterdir(), key=lambda p: p.name) if extra.is_dir() else []:
+        if f.name.endswith(".toml"):
+            for key, val in tomllib.loads(f.read_text(encoding="utf-8")).items():
+                if key in raw:
+                    raise InputError(f"data/sources/{f.name}", key, "a source id not yet used")
+                raw[key] = val
     return {key: Source(id=key, **val) for key, val in raw.items()}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fnmatch
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -60,16 +62,33 @@ def select_observables(spec: ModelSpec, requested: list[str] | None) -> list[str
     return list(requested)
 
 
+def expand_params(spec: ModelSpec, params: Mapping[str, float] | None) -> dict[str, float]:
+    """Map parameter names or ``fnmatch`` patterns (``ka_psilocybin_oral_*``) to the model's
+    parameter names; a name or pattern that matches nothing is an InputError."""
+    out: dict[str, float] = {}
+    for pattern, value in (params or {}).items():
+        hits = fnmatch.filter(spec.params, pattern)
+        if not hits:
+            raise InputError("parameter override", pattern, "a parameter name (or pattern) of "
+                             "this scenario's model")
+        out.update(dict.fromkeys(hits, float(value)))
+    return out
+
+
 def simulate(sc: Scenario, cat: Catalogue | None = None, engine: EngineName = "roadrunner",
-             observables: list[str] | None = None) -> Result:
-    """Simulate one scenario and return the trajectories of its observables."""
+             observables: list[str] | None = None,
+             params: Mapping[str, float] | None = None) -> Result:
+    """Simulate one scenario and return the trajectories of its observables. ``params``
+    overrides model parameters (names or patterns, see :func:`expand_params`)."""
     cat = cat or sc.catalogue()
     spec = build_model(sc, cat)
     names = select_observables(spec, observables or sc.simulation.observables)
     start, end, step = sc.window()
+    over = expand_params(spec, params)
     eng = RoadRunnerEngine(spec) if engine == "roadrunner" else ScipyEngine(spec)
     variables = [spec.observables[o].var for o in names]
-    t, vals = eng.run(variables, start - spec.t_start, end - spec.t_start, step)
+    t, vals = eng.run(variables, start - spec.t_start, end - spec.t_start, step,
+                      params=over or None)
     return Result(
         time_h=t + spec.t_start,
         values={o: vals[:, i] for i, o in enumerate(names)},

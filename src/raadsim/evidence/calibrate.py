@@ -1,0 +1,294 @@
+"""Calibration: parameters the literature does not give, fitted to ``calibration`` records.
+
+``raadsim calibrate [--problem ID] [--write]`` runs the problems below in order (later ones use
+the values of earlier ones). Each problem names the records it is fitted to; it reads them only
+through :func:`~raadsim.evidence.records.calibration_records`, which refuses validation records.
+With ``--write`` the fitted values go back into the data files with ``kind = "fitted"``,
+``fitted_to`` = the record ids and a note naming the procedure.
+
+Problems (in order):
+
+``psilocin_pk``, ``lsd_pk``, ``ayahuasca_pk``
+    closed form (:mod:`raadsim.evidence.pk_fits`): a one-compartment oral model's ``ka``,
+    ``V`` and ``CL`` from the published Cmax, Tmax and half-life (the records' values).
+``psilocin_occupancy``
+    closed form: the plasma psilocin giving half-maximal 5-HT2A occupancy, from the JHU 2022
+    mean occupancy at 10 mg and the model's Cmax.
+``psychedelic_intensity``
+    least squares on the logit scale: the Hill function from 5-HT2A activation to psychedelic
+    intensity, to Holze 2023's maximal 'any drug effect' at 15, 25 and 30 mg.
+``clinic``
+    Nelder–Mead on log-parameters, simulating the calibration trial (slow: about 10-30 min on
+    2 cores): drug sensitivity, its spread, the weight of the sustained component, placebo
+    response and unblinding, to Han 2016 and Wilkinson 2019 response rates. The objective is
+    the sum of squared standardised residuals ``(simulated − published) / tolerance``.
+
+Not fitted by this command (their values are hand-tuned; the notes in the data files say so):
+the circuit parameters (to the Gerhard 2020 slice records) and the mouse ketamine
+``elimination_factor`` (bisection to the Ma 2023 half-life record).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from ..errors import InputError
+from .records import Record, calibration_records
+
+PSILOCYBIN_TO_PSILOCIN = 204.273 / 284.252  # molar masses (chemistry.py formulas)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A fitted parameter: its name in the fit and where it lives in the data files."""
+
+    name: str
+    locations: tuple[str, ...]  # "analytes/psilocin.toml:pk.human.params.Vc"
+
+
+@dataclass(frozen=True)
+class Problem:
+    id: str
+    description: str
+    records: tuple[str, ...]
+    targets: tuple[Target, ...]
+    procedure: str
+    fit: Callable[[dict[str, Record], dict[str, float]], dict[str, float]]
+    slow: bool = False
+
+
+def published(recs: dict[str, Record], rid: str) -> float:
+    """The published value of a calibration record (``expected.value``)."""
+    v = recs[rid].expected.value
+    if v is None:
+        raise InputError(f"{rid}.expected", recs[rid].expected.describe(),
+                         "a value with a tolerance (calibration data)")
+    return v
+
+
+# -- closed-form problems ------------------------------------------------------------------
+def _oral(cmax: str, tmax: str, half: str, dose_mg: Callable[[], float]):
+    def fit(recs: dict[str, Record], start: dict[str, float]) -> dict[str, float]:
+        from .pk_fits import fit_oral_one_compartment
+
+        f = fit_oral_one_compartment(dose_mg(), published(recs, cmax), published(recs, tmax),
+                                     published(recs, half))
+        return {"Vc": f.V, "CL": f.CL, "ka": f.ka}
+    return fit
+
+
+def _psilocin_dose(mg: float) -> float:
+    from ..drugs.catalogue import builtin
+
+    F = builtin().drugs["psilocybin"].routes["human"]["oral"].pathways[0].F
+    return mg * PSILOCYBIN_TO_PSILOCIN * F.value
+
+
+def _occupancy_fit(recs: dict[str, Record], start: dict[str, float]) -> dict[str, float]:
+    from ..drugs.catalogue import builtin
+    from .pk_fits import fit_ec50_from_occupancy, tmax_one_compartment
+
+    a = builtin().analytes["psilocin"].pk["human"].params
+    ka = builtin().drugs["psilocybin"].routes["human"]["oral"].pathways[0].ka.value
+    V, k = a["Vc"].value, a["CL"].value / a["Vc"].value
+    t = tmax_one_compartment(ka, k)
+    cmax = _psilocin_dose(10) * 1000 / V * ka / (ka - k) * (math.exp(-k * t) - math.exp(-ka * t))
+    return {"K": fit_ec50_from_occupancy(cmax, published(
+        recs, "jhu2022_psilocybin_ht2a_occupancy_10mg"))}
+
+
+INTENSITY_RECORDS = {15.0: "holze2023_psilocybin_intensity_15mg",
+                     25.0: "holze2023_psilocybin_intensity_25mg",
+                     30.0: "holze2023_psilocybin_intensity_30mg"}
+
+
+def _intensity_fit(recs: dict[str, Record], start: dict[str, float]) -> dict[str, float]:
+    from .pk_fits import fit_intensity_hill, psilocybin_peak_ht2a
+
+    doses = sorted(INTENSITY_RECORDS)
+    o50, n = fit_intensity_hill([psilocybin_peak_ht2a(d) for d in doses],
+                                [published(recs, INTENSITY_RECORDS[d]) for d in doses])
+    return {"O50_intensity": o50, "n_intensity": n}
+
+
+# -- simulation-based problem (clinic) -----------------------------------------------------
+CLINIC_PARAMS = ("R50_relief", "w_struct", "g_unblind", "p_placebo", "iiv_sensitivity")
+_POPULATION = {"iiv_sensitivity": "population.iiv.sensitivity"}
+
+
+def objective(records: list[Record], x: dict[str, float], executor: str = "serial") -> float:
+    """Sum of squared standardised residuals of ``records`` at parameter values ``x``."""
+    from .runner import run_records
+
+    over = {_POPULATION.get(k, k): v for k, v in x.items()}
+    total = 0.0
+    for o in run_records(records, executor=executor, overrides=over):
+        if o.simulated is None:
+            raise InputError(o.record.id, o.error, "a record that simulates")
+        e = o.record.expected
+        total += ((o.simulated - float(e.value or 0)) / e.scale()) ** 2
+    return total
+
+
+def _clinic_fit(recs: dict[str, Record], start: dict[str, float], maxiter: int = 80,
+                executor: str = "processes", log: Callable[[str], None] = print
+                ) -> dict[str, float]:
+    import numpy as np
+    from scipy.optimize import minimize
+
+    names = list(CLINIC_PARAMS)
+    records = list(recs.values())
+
+    def f(z: np.ndarray) -> float:
+        x = {k: math.exp(v) for k, v in zip(names, z, strict=True)}
+        if x["iiv_sensitivity"] > 3:  # outside what a trial file accepts
+            return 1e6
+        value = objective(records, x, executor)
+        log(f"{value:9.3f}  " + "  ".join(f"{k}={v:.4g}" for k, v in x.items()))
+        return value
+
+    z0 = np.log([start[k] for k in names])
+    simplex = np.vstack([z0, z0 + 0.4 * np.eye(len(names))])  # ±50 % steps
+    res = minimize(f, z0, method="Nelder-Mead",
+                   options={"maxiter": maxiter, "xatol": 0.02, "fatol": 0.05,
+                            "initial_simplex": simplex})
+    return {k: math.exp(v) for k, v in zip(names, res.x, strict=True)}
+
+
+def _loc(*items: str) -> tuple[str, ...]:
+    return items
+
+
+PROBLEMS: tuple[Problem, ...] = (
+    Problem("psilocin_pk", "psilocin one-compartment oral PK (Holze 2023, 25 mg)",
+            ("holze2023_psilocin_cmax_25mg", "holze2023_psilocin_tmax",
+             "holze2023_psilocin_half_life"),
+            (Target("Vc", _loc("analytes/psilocin.toml:pk.human.params.Vc")),
+             Target("CL", _loc("analytes/psilocin.toml:pk.human.params.CL")),
+             Target("ka", _loc("drugs/psilocybin.toml:routes.human.oral.pathway.0.ka"))),
+            "closed-form one-compartment oral fit to Cmax, Tmax and t1/2 "
+            "(raadsim.evidence.pk_fits); dose = psilocybin × molar-mass ratio × oral F",
+            _oral("holze2023_psilocin_cmax_25mg", "holze2023_psilocin_tmax",
+                  "holze2023_psilocin_half_life", lambda: _psilocin_dose(25))),
+    Problem("lsd_pk", "LSD one-compartment oral PK (100 µg; Dolder 2017, Holze 2019)",
+            ("dolder2017_lsd_cmax_100ug", "holze2019_lsd_tmax_100ug", "dolder2017_lsd_half_life"),
+            (Target("Vc", _loc("analytes/lsd.toml:pk.human.params.Vc")),
+             Target("CL", _loc("analytes/lsd.toml:pk.human.params.CL")),
+             Target("ka", _loc("drugs/lsd.toml:routes.human.oral.pathway.0.ka"))),
+            "closed-form one-compartment oral fit to Cmax, Tmax and t1/2 "
+            "(raadsim.evidence.pk_fits); F folded into V/F",
+            _oral("dolder2017_lsd_cmax_100ug", "holze2019_lsd_tmax_100ug",
+                  "dolder2017_lsd_half_life", lambda: 0.100)),
+    Problem("ayahuasca_pk", "DMT with MAO inhibition: one-compartment oral PK (Riba 2003)",
+            ("riba2003_ayahuasca_dmt_cmax", "riba2003_ayahuasca_dmt_tmax",
+             "callaway1999_ayahuasca_dmt_half_life"),
+            (Target("Vc", _loc("analytes/dmt_maoi.toml:pk.human.params.Vc")),
+             Target("CL", _loc("analytes/dmt_maoi.toml:pk.human.params.CL")),
+             Target("ka", _loc("drugs/ayahuasca.toml:routes.human.oral.pathway.0.ka"))),
+            "closed-form one-compartment oral fit to Cmax, Tmax and t1/2 "
+            "(raadsim.evidence.pk_fits); 0.85 mg DMT/kg at 70 kg, F folded into V/F",
+            _oral("riba2003_ayahuasca_dmt_cmax", "riba2003_ayahuasca_dmt_tmax",
+                  "callaway1999_ayahuasca_dmt_half_life", lambda: 0.85 * 70)),
+    Problem("psilocin_occupancy", "plasma psilocin giving half-maximal 5-HT2A occupancy",
+            ("jhu2022_psilocybin_ht2a_occupancy_10mg",),
+            (Target("K", _loc("analytes/psilocin.toml:targets.ht2a.K")),),
+            "closed form: EC50 = Cmax(10 mg) × (1 − occupancy)/occupancy, with the model's "
+            "psilocin Cmax (raadsim.evidence.pk_fits.fit_ec50_from_occupancy)",
+            _occupancy_fit),
+    Problem("psychedelic_intensity", "Hill function from 5-HT2A activation to intensity",
+            tuple(INTENSITY_RECORDS.values()),
+            (Target("O50_intensity", _loc("parameters/psychoactive.toml:O50_intensity")),
+             Target("n_intensity", _loc("parameters/psychoactive.toml:n_intensity"))),
+            "least squares on the logit scale against the model's peak 5-HT2A activation "
+            "(raadsim.evidence.pk_fits.fit_intensity_hill)",
+            _intensity_fit),
+    Problem("clinic", "clinic layer: drug sensitivity, sustained component, placebo",
+            ("han2016_ketamine_response_24h", "han2016_ketamine_response_72h",
+             "han2016_ketamine_response_day7", "wilkinson2019_saline_response_day1",
+             "wilkinson2019_midazolam_response_day1"),
+            (*(Target(n, _loc(f"parameters/clinic.toml:{n}")) for n in CLINIC_PARAMS[:4]),
+             Target("iiv_sensitivity", _loc("parameters/population.toml:iiv_sensitivity"))),
+            "Nelder–Mead on log-parameters, sum of squared standardised residuals on the "
+            "calibration trial (raadsim.evidence.calibrate, problem 'clinic')",
+            _clinic_fit, slow=True),
+)
+
+
+def problem(pid: str) -> Problem:
+    for p in PROBLEMS:
+        if p.id == pid:
+            return p
+    raise InputError("--problem", pid, f"one of {', '.join(p.id for p in PROBLEMS)}")
+
+
+def _data_dir() -> Path:
+    return Path(str(resources.files("raadsim").joinpath("data")))
+
+
+def _split_location(loc: str) -> tuple[Path, list[str | int]]:
+    """``file:dotted.key`` (an integer part indexes an array of tables)."""
+    file, key = loc.split(":")
+    return _data_dir() / file, [int(k) if k.isdigit() else k for k in key.split(".")]
+
+
+def stored_value(loc: str) -> float:
+    """The value currently stored at a target location."""
+    import tomllib
+
+    path, keys = _split_location(loc)
+    node = tomllib.loads(path.read_text(encoding="utf-8"))
+    for k in keys:
+        node = node[k]
+    return float(node["value"])
+
+
+def stored(p: Problem) -> dict[str, float]:
+    return {t.name: stored_value(t.locations[0]) for t in p.targets}
+
+
+def run_problem(p: Problem, **kwargs) -> dict[str, float]:
+    """Fit one problem; returns ``{parameter: fitted value}`` (nothing is written)."""
+    recs = {r.id: r for r in calibration_records(list(p.records))}
+    return p.fit(recs, stored(p), **kwargs)
+
+
+def _significant(x: float, digits: int = 6) -> float:
+    return float(f"{x:.{digits}g}")
+
+
+def write_back(p: Problem, values: dict[str, float]) -> list[Path]:
+    """Store fitted values (6 significant digits) with ``fitted_to`` = the problem's records."""
+    import tomlkit
+
+    changed: list[Path] = []
+    for t in p.targets:
+        for loc in t.locations:
+            path, keys = _split_location(loc)
+            doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+            node = doc
+            for k in keys:
+                node = node[k]
+            node["value"] = _significant(values[t.name])
+            node["kind"] = "fitted"
+            node["fitted_to"] = list(p.records)
+            node["note"] = f"{p.procedure}; `raadsim calibrate --problem {p.id}`"
+            tmp = path.with_suffix(".toml.tmp")
+            tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
+            tmp.replace(path)
+            changed.append(path)
+    return changed
+
+
+def reload_data() -> None:
+    """Forget cached data files (after :func:`write_back`), so later problems see new values."""
+    from ..drugs.catalogue import builtin
+    from ..provenance import layer_params
+    from . import runner
+
+    builtin.cache_clear()
+    layer_params.cache_clear()
+    runner.clear_cache()

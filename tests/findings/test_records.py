@@ -1,0 +1,48 @@
+"""Published findings and trial endpoints, read from the evidence records.
+
+One test per record in ``src/raadsim/data/evidence/*.toml`` (the single source of truth that
+``raadsim validate`` also runs). A record passes when the simulated quantity meets the
+published result. Records the model does not reproduce carry a ``known_gap``: their tests are
+strict expected failures, so they start failing (and must be updated) as soon as the model
+reproduces them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from raadsim.evidence.records import load_records
+from raadsim.evidence.runner import Outcome, run_records
+
+RECORDS = load_records()
+
+
+@pytest.fixture(scope="session")
+def outcomes() -> dict[str, Outcome]:
+    return {o.record.id: o for o in run_records(RECORDS, executor="processes")}
+
+
+def _param(rec):
+    marks = [pytest.mark.xfail(strict=True, reason=rec.known_gap)] if rec.known_gap else []
+    return pytest.param(rec.id, id=rec.id, marks=marks)
+
+
+@pytest.mark.parametrize("record_id", [_param(r) for r in RECORDS])
+def test_record(outcomes, record_id):
+    o = outcomes[record_id]
+    r = o.record
+    assert o.error is None, o.error
+    assert o.passed, (f"{r.id}: simulated {o.simulated:.4g}, expected {r.expected.describe()} "
+                      f"({r.finding})")
+
+
+def test_every_record_evaluates(outcomes):
+    """Known gaps must fail on the numbers, not on a broken scenario or expression."""
+    errors = {k: o.error for k, o in outcomes.items() if o.error}
+    assert not errors, errors
+
+
+def test_at_least_60_records_across_layers():
+    assert len(RECORDS) >= 60
+    assert {r.layer for r in RECORDS} >= {"pk", "targets", "network", "signalling", "synapse",
+                                          "clinic", "behaviour"}
