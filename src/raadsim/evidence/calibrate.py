@@ -163,36 +163,35 @@ def _loc(*items: str) -> tuple[str, ...]:
     return items
 
 
+def _oral_problem(pid: str, description: str, analyte: str, drug: str,
+                  records: tuple[str, str, str], dose_note: str,
+                  dose_mg: Callable[[], float]) -> Problem:
+    """A closed-form oral PK problem: records are (Cmax, Tmax, half-life)."""
+    return Problem(
+        pid, description, records,
+        (Target("Vc", _loc(f"analytes/{analyte}.toml:pk.human.params.Vc")),
+         Target("CL", _loc(f"analytes/{analyte}.toml:pk.human.params.CL")),
+         Target("ka", _loc(f"drugs/{drug}.toml:routes.human.oral.pathway.0.ka"))),
+        "closed-form one-compartment oral fit to Cmax, Tmax and t1/2 "
+        f"(raadsim.evidence.pk_fits); {dose_note}",
+        _oral(*records, dose_mg))
+
+
 PROBLEMS: tuple[Problem, ...] = (
-    Problem("psilocin_pk", "psilocin one-compartment oral PK (Holze 2023, 25 mg)",
-            ("holze2023_psilocin_cmax_25mg", "holze2023_psilocin_tmax",
-             "holze2023_psilocin_half_life"),
-            (Target("Vc", _loc("analytes/psilocin.toml:pk.human.params.Vc")),
-             Target("CL", _loc("analytes/psilocin.toml:pk.human.params.CL")),
-             Target("ka", _loc("drugs/psilocybin.toml:routes.human.oral.pathway.0.ka"))),
-            "closed-form one-compartment oral fit to Cmax, Tmax and t1/2 "
-            "(raadsim.evidence.pk_fits); dose = psilocybin × molar-mass ratio × oral F",
-            _oral("holze2023_psilocin_cmax_25mg", "holze2023_psilocin_tmax",
-                  "holze2023_psilocin_half_life", lambda: _psilocin_dose(25))),
-    Problem("lsd_pk", "LSD one-compartment oral PK (100 µg; Dolder 2017, Holze 2019)",
-            ("dolder2017_lsd_cmax_100ug", "holze2019_lsd_tmax_100ug", "dolder2017_lsd_half_life"),
-            (Target("Vc", _loc("analytes/lsd.toml:pk.human.params.Vc")),
-             Target("CL", _loc("analytes/lsd.toml:pk.human.params.CL")),
-             Target("ka", _loc("drugs/lsd.toml:routes.human.oral.pathway.0.ka"))),
-            "closed-form one-compartment oral fit to Cmax, Tmax and t1/2 "
-            "(raadsim.evidence.pk_fits); F folded into V/F",
-            _oral("dolder2017_lsd_cmax_100ug", "holze2019_lsd_tmax_100ug",
-                  "dolder2017_lsd_half_life", lambda: 0.100)),
-    Problem("ayahuasca_pk", "DMT with MAO inhibition: one-compartment oral PK (Riba 2003)",
-            ("riba2003_ayahuasca_dmt_cmax", "riba2003_ayahuasca_dmt_tmax",
-             "callaway1999_ayahuasca_dmt_half_life"),
-            (Target("Vc", _loc("analytes/dmt_maoi.toml:pk.human.params.Vc")),
-             Target("CL", _loc("analytes/dmt_maoi.toml:pk.human.params.CL")),
-             Target("ka", _loc("drugs/ayahuasca.toml:routes.human.oral.pathway.0.ka"))),
-            "closed-form one-compartment oral fit to Cmax, Tmax and t1/2 "
-            "(raadsim.evidence.pk_fits); 0.85 mg DMT/kg at 70 kg, F folded into V/F",
-            _oral("riba2003_ayahuasca_dmt_cmax", "riba2003_ayahuasca_dmt_tmax",
-                  "callaway1999_ayahuasca_dmt_half_life", lambda: 0.85 * 70)),
+    _oral_problem("psilocin_pk", "psilocin one-compartment oral PK (Holze 2023, 25 mg)",
+                  "psilocin", "psilocybin", ("holze2023_psilocin_cmax_25mg",
+                                             "holze2023_psilocin_tmax",
+                                             "holze2023_psilocin_half_life"),
+                  "dose = psilocybin × molar-mass ratio × oral F", lambda: _psilocin_dose(25)),
+    _oral_problem("lsd_pk", "LSD one-compartment oral PK (100 µg; Dolder 2017, Holze 2019)",
+                  "lsd", "lsd", ("dolder2017_lsd_cmax_100ug", "holze2019_lsd_tmax_100ug",
+                                 "dolder2017_lsd_half_life"),
+                  "F folded into V/F", lambda: 0.100),
+    _oral_problem("ayahuasca_pk", "DMT with MAO inhibition: one-compartment oral PK "
+                  "(Riba 2003)", "dmt_maoi", "ayahuasca",
+                  ("riba2003_ayahuasca_dmt_cmax", "riba2003_ayahuasca_dmt_tmax",
+                   "callaway1999_ayahuasca_dmt_half_life"),
+                  "0.85 mg DMT/kg at 70 kg, F folded into V/F", lambda: 0.85 * 70),
     Problem("psilocin_occupancy", "plasma psilocin giving half-maximal 5-HT2A occupancy",
             ("jhu2022_psilocybin_ht2a_occupancy_10mg",),
             (Target("K", _loc("analytes/psilocin.toml:targets.ht2a.K")),),
