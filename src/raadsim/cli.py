@@ -3,7 +3,9 @@ explain | diagram``."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -23,6 +25,18 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(code=2)
 
 
+@contextlib.contextmanager
+def _reported(interrupted: str = "interrupted: no output written") -> Iterator[None]:
+    """Bad input or a model failure → one line and exit 2; Ctrl-C → a message and exit 130."""
+    try:
+        yield
+    except (InputError, ModelError) as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        err_console.print(interrupted)
+        raise typer.Exit(code=130) from None
+
+
 @app.command()
 def run(scenario: Path = typer.Argument(..., help="scenario TOML file"),
         out: Path = typer.Option(..., "--out", help="output directory"),
@@ -32,14 +46,12 @@ def run(scenario: Path = typer.Argument(..., help="scenario TOML file"),
     from .io.scenario import load_scenario
     from .simulate.run import simulate
 
-    try:
+    with _reported():
         if engine not in ("roadrunner", "scipy"):
             raise InputError("--engine", engine, "roadrunner or scipy")
         sc, cat = load_scenario(scenario)
         result = simulate(sc, cat, engine=engine)  # type: ignore[arg-type]
         write_run(result, out)
-    except (InputError, ModelError) as exc:
-        _fail(exc)
     console.print(f"wrote {out}/timecourse.csv, summary.json, figure.png")
 
 
@@ -66,14 +78,12 @@ def simulate_cmd(
     subject: dict[str, object] = {"species": species}
     if weight:
         subject["weight_kg"] = weight
-    try:
+    with _reported():
         sc = scenario_from_dict({"subject": subject, "dose": [d],
                                  "simulation": {"end": end, "output_every": every}})
         cat = sc.catalogue()
         sc.administrations(cat)
         write_run(simulate(sc, cat), out)
-    except (InputError, ModelError) as exc:
-        _fail(exc)
     console.print(f"wrote {out}/timecourse.csv, summary.json, figure.png")
 
 
@@ -118,10 +128,8 @@ def demo(out: Path = typer.Option(Path("raadsim-demo"), "--out", help="output di
     """Simulate the flagship scenarios; print a summary; write CSV, figures and HTML."""
     from .report.demo import run_demo, summary_row
 
-    try:
+    with _reported():
         results = run_demo(out)
-    except (InputError, ModelError) as exc:
-        _fail(exc)
     table = Table(title="raadsim demo — typical 70 kg adult")
     rows = [summary_row(n, r) for n, r in results.items()]
     for col in rows[0]:
@@ -159,11 +167,9 @@ def explain(
     """Print the equations that govern an observable, with parameters, units and sources."""
     from .model.explain import explain as explain_text
 
-    try:
+    with _reported():
         spec = _spec_for(scenario, drug, dose, route, species)
         text = explain_text(spec, observable, depth=depth)
-    except (InputError, ModelError) as exc:
-        _fail(exc)
     console.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
@@ -179,11 +185,9 @@ def diagram(
     """Draw the mechanism (layers, nodes, arrows) generated from the model itself."""
     from .report.diagram import draw_mechanism
 
-    try:
+    with _reported():
         spec = _spec_for(scenario, drug, dose, route, species)
         draw_mechanism(spec, out)
-    except (InputError, ModelError) as exc:
-        _fail(exc)
     console.print(f"wrote {out}")
 
 
@@ -206,7 +210,7 @@ def trial(
     from .io.trial_file import load_trial
     from .simulate.trial import run_trial
 
-    try:
+    with _reported():
         if dask:
             executor = "dask"
         if workers < 0:
@@ -223,11 +227,6 @@ def trial(
                                keep_trajectories=keep_trajectories,
                                on_chunk=lambda done, total: bar.update(task, completed=done))
         write_trial(result, out)
-    except (InputError, ModelError) as exc:
-        _fail(exc)
-    except KeyboardInterrupt:
-        err_console.print("interrupted: no output written")
-        raise typer.Exit(code=130) from None
     console.print(f"wrote {out}/trial.json, patients.parquet, timecourse.csv, figure.png")
 
 
@@ -249,7 +248,7 @@ def validate(
     from .evidence.runner import run_records
     from .evidence.scorecard import fmt, scorecard, write_scorecard
 
-    try:
+    with _reported():
         if dask:
             executor = "dask"
         if workers < 0:
@@ -263,11 +262,6 @@ def validate(
                                    address=dask or None)
         card = scorecard(outcomes, {"kind": kind, "layer": layer, "drug": drug})
         write_scorecard(card, out)
-    except (InputError, ModelError) as exc:
-        _fail(exc)
-    except KeyboardInterrupt:
-        err_console.print("interrupted: no output written")
-        raise typer.Exit(code=130) from None
     table = Table(title="raadsim validation scorecard")
     for col in ("record", "kind", "layer", "drug", "expected", "simulated", "result"):
         table.add_column(col, overflow="fold")
@@ -299,7 +293,8 @@ def calibrate(
     records are never read. See raadsim.evidence.calibrate for each procedure."""
     from .evidence.calibrate import PROBLEMS, reload_data, run_problem, stored, write_back
 
-    try:
+    with _reported("interrupted: problems finished before this one were already written"
+                   if write else "interrupted: nothing written"):
         chosen = [p for p in PROBLEMS if p.id in problem] if problem else [
             p for p in PROBLEMS if not p.slow]
         unknown = sorted(set(problem) - {p.id for p in PROBLEMS})
@@ -321,8 +316,6 @@ def calibrate(
             if write:
                 write_back(p, values)
                 reload_data()
-    except (InputError, ModelError) as exc:
-        _fail(exc)
     console.print(table)
     console.print("written to the data files" if write else "not written (use --write)")
 

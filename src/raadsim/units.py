@@ -76,6 +76,14 @@ def parse_time(text: object, field: str, allow_negative: bool = False) -> float:
     return hours
 
 
+def parse_duration(text: object, field: str, example: str) -> float:
+    """Parse a strictly positive duration into hours (``example`` is shown on error)."""
+    hours = parse_time(text, field)
+    if hours <= 0:
+        raise InputError(field, text, f"a positive duration such as '{example}'")
+    return hours
+
+
 def parse_dose(text: object, field: str) -> tuple[float, bool]:
     """Parse a dose; return ``(value, per_kg)`` with value in mg or mg/kg."""
     expect = "a dose such as '0.5 mg/kg', '84 mg' or '100 ug'"

@@ -159,19 +159,15 @@ def _clinic_fit(recs: dict[str, Record], start: dict[str, float], maxiter: int =
     return {k: math.exp(v) for k, v in zip(names, res.x, strict=True)}
 
 
-def _loc(*items: str) -> tuple[str, ...]:
-    return items
-
-
 def _oral_problem(pid: str, description: str, analyte: str, drug: str,
                   records: tuple[str, str, str], dose_note: str,
                   dose_mg: Callable[[], float]) -> Problem:
     """A closed-form oral PK problem: records are (Cmax, Tmax, half-life)."""
     return Problem(
         pid, description, records,
-        (Target("Vc", _loc(f"analytes/{analyte}.toml:pk.human.params.Vc")),
-         Target("CL", _loc(f"analytes/{analyte}.toml:pk.human.params.CL")),
-         Target("ka", _loc(f"drugs/{drug}.toml:routes.human.oral.pathway.0.ka"))),
+        (Target("Vc", (f"analytes/{analyte}.toml:pk.human.params.Vc",)),
+         Target("CL", (f"analytes/{analyte}.toml:pk.human.params.CL",)),
+         Target("ka", (f"drugs/{drug}.toml:routes.human.oral.pathway.0.ka",))),
         "closed-form one-compartment oral fit to Cmax, Tmax and t1/2 "
         f"(raadsim.evidence.pk_fits); {dose_note}",
         _oral(*records, dose_mg))
@@ -194,14 +190,14 @@ PROBLEMS: tuple[Problem, ...] = (
                   "0.85 mg DMT/kg at 70 kg, F folded into V/F", lambda: 0.85 * 70),
     Problem("psilocin_occupancy", "plasma psilocin giving half-maximal 5-HT2A occupancy",
             ("jhu2022_psilocybin_ht2a_occupancy_10mg",),
-            (Target("K", _loc("analytes/psilocin.toml:targets.ht2a.K")),),
+            (Target("K", ("analytes/psilocin.toml:targets.ht2a.K",)),),
             "closed form: EC50 = Cmax(10 mg) × (1 − occupancy)/occupancy, with the model's "
             "psilocin Cmax (raadsim.evidence.pk_fits.fit_ec50_from_occupancy)",
             _occupancy_fit),
     Problem("psychedelic_intensity", "Hill function from 5-HT2A activation to intensity",
             tuple(INTENSITY_RECORDS.values()),
-            (Target("O50_intensity", _loc("parameters/psychoactive.toml:O50_intensity")),
-             Target("n_intensity", _loc("parameters/psychoactive.toml:n_intensity"))),
+            (Target("O50_intensity", ("parameters/psychoactive.toml:O50_intensity",)),
+             Target("n_intensity", ("parameters/psychoactive.toml:n_intensity",))),
             "least squares on the logit scale against the model's peak 5-HT2A activation "
             "(raadsim.evidence.pk_fits.fit_intensity_hill)",
             _intensity_fit),
@@ -209,8 +205,8 @@ PROBLEMS: tuple[Problem, ...] = (
             ("han2016_ketamine_response_24h", "han2016_ketamine_response_72h",
              "han2016_ketamine_response_day7", "wilkinson2019_saline_response_day1",
              "wilkinson2019_midazolam_response_day1"),
-            (*(Target(n, _loc(f"parameters/clinic.toml:{n}")) for n in CLINIC_PARAMS[:4]),
-             Target("iiv_sensitivity", _loc("parameters/population.toml:iiv_sensitivity"))),
+            (*(Target(n, (f"parameters/clinic.toml:{n}",)) for n in CLINIC_PARAMS[:4]),
+             Target("iiv_sensitivity", ("parameters/population.toml:iiv_sensitivity",))),
             "Nelder–Mead on log-parameters, sum of squared standardised residuals on the "
             "calibration trial (raadsim.evidence.calibrate, problem 'clinic')",
             _clinic_fit, slow=True),

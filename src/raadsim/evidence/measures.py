@@ -140,11 +140,12 @@ class Measures:
         return self.mean_change(arm, visit) - self.mean_change(control, visit)
 
     def cohen_d(self, arm: str, control: str, visit: str) -> float:
-        from ..simulate.endpoints import _contrast
+        from ..simulate.endpoints import contrast
 
-        self._visit(arm, visit), self._visit(control, visit)
+        self._visit(arm, visit)  # names a bad arm or visit
+        self._visit(control, visit)
         p = self.patients
-        c = _contrast(p[p.arm == arm], p[p.arm == control], visit, False)["cohens_d"]
+        c = contrast(p[p.arm == arm], p[p.arm == control], visit, False)["cohens_d"]
         return float("nan") if c is None else -float(c)
 
     def functions(self) -> dict[str, Callable]:
@@ -162,8 +163,6 @@ def evaluate_quantity(measures: Measures) -> float:
     ev = SimpleEval(functions=measures.functions(), names={})
     try:
         value = ev.eval(rec.quantity)
-    except InputError:
-        raise
     except (InvalidExpression, SyntaxError, TypeError, ZeroDivisionError) as exc:
         raise InputError(f"{rec.id}.quantity", rec.quantity,
                          f"an expression over the measures of raadsim.evidence.measures ({exc})"

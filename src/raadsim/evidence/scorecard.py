@@ -45,9 +45,10 @@ def fmt(v: float | None) -> str:
     return "—" if v is None else f"{v:.4g}"
 
 
-def _totals_lines(card: dict) -> list[str]:
+def totals_tables(card: dict) -> list[str]:
+    """Markdown lines: records and passes by kind, by layer and by drug."""
     t = card["totals"]
-    lines = [f"**{t['passed']} of {t['records']} records reproduced.**", ""]
+    lines: list[str] = []
     for title, key in (("kind", "by_kind"), ("layer", "by_layer"), ("drug", "by_drug")):
         lines.append(f"| {title} | records | passed |")
         lines.append("|---|---:|---:|")
@@ -57,7 +58,10 @@ def _totals_lines(card: dict) -> list[str]:
 
 
 def to_markdown(card: dict) -> str:
-    lines = ["# raadsim validation scorecard", "", *_totals_lines(card),
+    t = card["totals"]
+    lines = ["# raadsim validation scorecard", "",
+             f"**{t['passed']} of {t['records']} records reproduced.**", "",
+             *totals_tables(card),
              "| record | kind | layer | drug | published | expected | simulated | result |",
              "|---|---|---|---|---|---|---|---|"]
     for r in card["records"]:

@@ -37,7 +37,13 @@ from ..drugs.catalogue import Catalogue, builtin
 from ..drugs.schema import ROUTES, SPECIES
 from ..errors import InputError
 from ..model.pk import Administration
-from ..units import parse_concentration_uM, parse_dose, parse_time, parse_weight
+from ..units import (
+    parse_concentration_uM,
+    parse_dose,
+    parse_duration,
+    parse_time,
+    parse_weight,
+)
 
 CONDITIONS = ("healthy", "mdd", "trd", "bipolar_depression", "chronic_stress")
 DEFAULT_WEIGHT_KG = {"human": 70.0, "rat": 0.3, "mouse": 0.025, "culture": 1.0}
@@ -100,8 +106,7 @@ class Repeat(_Strict):
     @field_validator("every")
     @classmethod
     def _every(cls, v: str) -> str:
-        if parse_time(v, "every") <= 0:
-            raise InputError("every", v, "a positive duration such as '3.5 d'")
+        parse_duration(v, "every", "3.5 d")
         return v
 
     @field_validator("count")
@@ -136,8 +141,8 @@ class Dose(_Timed):
     @field_validator("infusion")
     @classmethod
     def _infusion(cls, v: str | None) -> str | None:
-        if v is not None and parse_time(v, "infusion") <= 0:
-            raise InputError("infusion", v, "a positive duration such as '40 min'")
+        if v is not None:
+            parse_duration(v, "infusion", "40 min")
         return v
 
     def times_h(self) -> tuple[float, ...]:
@@ -176,15 +181,13 @@ class Simulation(_Strict):
     @field_validator("end")
     @classmethod
     def _end(cls, v: str) -> str:
-        if parse_time(v, "end") <= 0:
-            raise InputError("end", v, "a positive duration such as '14 d'")
+        parse_duration(v, "end", "14 d")
         return v
 
     @field_validator("output_every")
     @classmethod
     def _every(cls, v: str) -> str:
-        if parse_time(v, "output_every") <= 0:
-            raise InputError("output_every", v, "a positive duration such as '10 min'")
+        parse_duration(v, "output_every", "10 min")
         return v
 
 

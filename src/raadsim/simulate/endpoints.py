@@ -95,7 +95,7 @@ def _visit_summary(g: pd.DataFrame, label: str) -> dict:
     }
 
 
-def _contrast(a: pd.DataFrame, c: pd.DataFrame, label: str, paired: bool) -> dict:
+def contrast(a: pd.DataFrame, c: pd.DataFrame, label: str, paired: bool) -> dict:
     xa, xc = a[f"change@{label}"].to_numpy(float), c[f"change@{label}"].to_numpy(float)
     diff = float(xa.mean() - xc.mean())
     out: dict = {"madrs_change_difference": diff, "ci95": None, "p_value": None,
@@ -138,7 +138,7 @@ def summarise(tf: TrialFile, arms: list[ArmModel], patients: pd.DataFrame) -> di
         if a.name == control:
             continue
         out["contrasts"][f"{a.name} vs {control}"] = {
-            v: _contrast(groups[a.name], groups[control], v, tf.trial.design == "paired")
+            v: contrast(groups[a.name], groups[control], v, tf.trial.design == "paired")
             for v in labels}
     return out
 
