@@ -1,5 +1,5 @@
 """Command-line interface: ``raadsim run | simulate | trial | validate | calibrate | export |
-drugs | demo | explain | diagram``."""
+data | sensitivity | drugs | demo | explain | diagram``."""
 
 from __future__ import annotations
 
@@ -286,13 +286,27 @@ def calibrate(
     write: bool = typer.Option(False, "--write", help="store the fitted values in the data "
                                "files (a source checkout) with the ids of their records"),
     maxiter: int = typer.Option(80, help="iterations of the clinic fit (Nelder-Mead)"),
+    engine: str = typer.Option("raadsim", help="raadsim (the documented procedures) or "
+                               "pypesto (multi-start + profiles on the PEtab problem)"),
+    starts: int = typer.Option(10, help="pypesto: number of starts"),
+    profiles: bool = typer.Option(True, help="pypesto: compute profile likelihoods"),
+    out: Path = typer.Option(Path("raadsim-calibration"), "--out",
+                             help="pypesto: output directory"),
 ) -> None:
     """Fit parameters to the calibration records and compare them with the stored values.
 
     Problems run in order (PK, occupancy, intensity, then the slow 'clinic'); validation
-    records are never read. See raadsim.evidence.calibrate for each procedure."""
+    records are never read. See raadsim.evidence.calibrate for each procedure. With
+    ``--engine pypesto`` the PEtab problem (see `raadsim export petab`) is fitted by pyPESTO
+    and written to OUT (petab/, result.hdf5, fit.json, waterfall.png, profiles.png)."""
     from .evidence.calibrate import PROBLEMS, reload_data, run_problem, stored, write_back
 
+    if engine not in ("raadsim", "pypesto"):
+        with _reported():
+            raise InputError("--engine", engine, "raadsim or pypesto")
+    if engine == "pypesto":
+        _calibrate_pypesto(starts, profiles, out)
+        return
     with _reported("interrupted: problems finished before this one were already written"
                    if write else "interrupted: nothing written"):
         chosen = [p for p in PROBLEMS if p.id in problem] if problem else [
@@ -318,6 +332,33 @@ def calibrate(
                 reload_data()
     console.print(table)
     console.print("written to the data files" if write else "not written (use --write)")
+
+
+def _calibrate_pypesto(starts: int, profiles: bool, out: Path) -> None:
+    from .evidence.petab_problem import write_petab
+    from .evidence.pypesto_fit import fit, write_fit
+    from .io.outputs import atomic_dir
+
+    with _reported():
+        if starts < 1:
+            raise InputError("--starts", starts, "a number of starts >= 1")
+        with atomic_dir(out) as tmp:
+            write_petab(tmp / "petab")
+            result, summary = fit(tmp / "petab" / "problem.yaml", n_starts=starts,
+                                  profiles=profiles, log=console.print)
+            write_fit(result, summary, tmp)
+    table = Table(title="pyPESTO fit of the PEtab problem (95 % profile intervals)")
+    for col in ("parameter", "stored", "best fit", "95 % interval", "identifiable"):
+        table.add_column(col)
+    for k, v in summary.best.items():
+        lo, hi = summary.intervals.get(k, (None, None))
+        interval = (f"{'—' if lo is None else f'{lo:.4g}'} … {'—' if hi is None else f'{hi:.4g}'}"
+                    if k in summary.intervals else "not profiled")
+        ident = ("yes" if summary.identifiable[k] else "no") if k in summary.intervals else ""
+        table.add_row(k, f"{summary.stored[k]:.4g}", f"{v:.4g}", interval, ident)
+    console.print(table)
+    console.print(f"negative log-likelihood: best {summary.fval_best:.4f}, stored values "
+                  f"{summary.fval_stored:.4f}; wrote {out}/")
 
 
 export_app = typer.Typer(no_args_is_help=True,
@@ -359,6 +400,83 @@ def export_omex(scenario: Path = typer.Argument(..., help="scenario TOML file"),
         sc, cat = load_scenario(scenario)
         write_omex(sc, out, cat)
     console.print(f"wrote {out} (model.xml, simulation.sedml, scenario.json, manifest.xml)")
+
+
+@export_app.command("petab")
+def export_petab(out: Path = typer.Option(Path("raadsim-petab"), "--out",
+                                          help="directory for the PEtab problem")) -> None:
+    """The psychedelic PK/PD calibration problem (calibration records only) in PEtab v1."""
+    from .evidence.petab_problem import write_petab
+
+    with _reported():
+        write_petab(out)
+    console.print(f"wrote {out}/problem.yaml, model.xml, conditions.tsv, observables.tsv, "
+                  "measurements.tsv, parameters.tsv (petab lint: ok)")
+
+
+data_app = typer.Typer(no_args_is_help=True,
+                       help="Your own NONMEM-style data: compare with the model, fit to it.")
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("compare")
+def data_compare(data: Path = typer.Argument(..., help="NONMEM-style CSV"),
+                 mapping: Path = typer.Option(..., help="mapping TOML (CMTs, units, "
+                                              "covariates)"),
+                 out: Path = typer.Option(Path("raadsim-data"), "--out",
+                                          help="output directory"),
+                 executor: str = typer.Option("serial", help="serial, processes or dask"),
+                 ) -> None:
+    """Simulate every subject of the dataset; write predictions.csv, summary.json and an
+    observed-vs-predicted plot."""
+    from .io.nonmem import predict, read_dataset
+    from .report.observed_vs_predicted import summarize, write_observed_vs_predicted
+
+    with _reported():
+        ds = read_dataset(data, mapping)
+        table = predict(ds, executor=executor)
+        write_observed_vs_predicted(table, out, title=f"raadsim vs {data.name}",
+                                    meta={"data": str(data), "mapping": str(mapping)})
+        summary = summarize(table)
+    gm, w2 = summary["overall"]["gmfe"], summary["overall"]["within_2fold"]
+    stats = ("no positive observations to compare" if gm is None else
+             f"geometric mean fold error {gm:.3g}, within 2-fold {100 * w2:.0f} %")
+    console.print(f"{len(table)} observations of {len(ds.ids)} subjects; {stats}; "
+                  f"wrote {out}/")
+
+
+@data_app.command("fit")
+def data_fit(data: Path = typer.Argument(..., help="NONMEM-style CSV"),
+             mapping: Path = typer.Option(..., help="mapping TOML"),
+             param: list[str] = typer.Option(..., "--param", help="parameter name or pattern "
+                                             "to scale (repeat), e.g. 'Vc_*_ketamine'"),
+             out: Path = typer.Option(Path("raadsim-data-fit"), "--out",
+                                      help="output directory")) -> None:
+    """Fit one factor per parameter pattern to the dataset (least squares on log
+    concentrations); write fit.json, predictions.csv and the observed-vs-predicted plot."""
+    from .evidence.data_fit import fit_data
+    from .io.nonmem import read_dataset
+    from .io.outputs import atomic_dir, write_json
+    from .report.observed_vs_predicted import plot_observed_vs_predicted
+
+    with _reported():
+        ds = read_dataset(data, mapping)
+        f = fit_data(ds, param)
+        with atomic_dir(out) as tmp:
+            write_json(tmp / "fit.json", {
+                "data": str(data), "factors": f.factors, "values_by_subject": f.values,
+                "n_used": f.n_used, "n_excluded_nonpositive": f.n_excluded,
+                "rms_log_residual_before": f.rms_log_before,
+                "rms_log_residual_after": f.rms_log_after, "converged": f.success,
+                "message": f.message})
+            f.table.to_csv(tmp / "predictions.csv", index=False, float_format="%.8g")
+            plot_observed_vs_predicted(f.table.rename(columns={"PRED_after": "PRED"}),
+                                       tmp / "observed_vs_predicted.png",
+                                       title=f"fitted to {data.name}")
+    for k, v in f.factors.items():
+        console.print(f"{k}: × {v:.4g}")
+    console.print(f"RMS log residual {f.rms_log_before:.4f} → {f.rms_log_after:.4f} "
+                  f"({f.n_used} observations); wrote {out}/")
 
 
 def main() -> None:  # pragma: no cover

@@ -135,13 +135,15 @@ def _describe_by_doi(sbase, doi: str, meta: str) -> None:
     sbase.addCVTerm(cv)
 
 
-def to_sbml(sc: Scenario, cat: Catalogue | None = None) -> ExportedModel:
-    """The scenario's model as an annotated SBML L3V2 document."""
+def to_sbml(sc: Scenario, cat: Catalogue | None = None, equilibrate: bool = True
+            ) -> ExportedModel:
+    """The scenario's model as an annotated SBML L3V2 document (``equilibrate=False``: no
+    drug-free pre-equilibration, model time = scenario time)."""
     import antimony
     import libsbml
 
     cat = cat or sc.catalogue()
-    spec = build_model(sc, cat)
+    spec = build_model(sc, cat, equilibrate=equilibrate)
     antimony.clearPreviousLoads()
     if antimony.loadAntimonyString(spec.to_antimony()) < 0:
         raise ModelError(f"antimony could not compile the model: {antimony.getLastError()}")
@@ -189,8 +191,9 @@ def to_sbml(sc: Scenario, cat: Catalogue | None = None) -> ExportedModel:
     table = "; ".join(f"{k} = {v}" for k, v in observables.items())
     model.setNotes(_notes(
         f"Exported by raadsim {__version__} from the scenario below.",
-        f"Time unit: hour. Model time 0 is the start of a drug-free pre-equilibration of "
-        f"{-spec.t_start:g} h; scenario time t is model time t + ({spec.t_start:g}) h.",
+        (f"Time unit: hour. Model time 0 is the start of a drug-free pre-equilibration of "
+         f"{-spec.t_start:g} h; scenario time t is model time t + ({spec.t_start:g}) h.")
+        if spec.t_start else "Time unit: hour. Model time is scenario time.",
         f"Observables (raadsim name = SBML id): {table}",
         "Scenario: " + sc.model_dump_json(exclude_defaults=True),
     ))
