@@ -8,7 +8,7 @@
    ``model.xml`` with libRoadRunner in raadsim's reset order (parameters are set between
    ``resetAll`` and ``reset``, so that condition values reach the dosing events);
 2. runs a pyPESTO multi-start optimisation (trust-region least squares, ``ls_trf``, with
-   finite-difference Jacobians) in log10 parameters, from Latin-hypercube starts within the
+   forward finite-difference Jacobians) in log10 parameters, from Latin-hypercube starts in the
    bounds, plus one start at the stored values;
 3. computes profile likelihoods of every parameter; a parameter is *identifiable* when its
    profile rises above the 95 % threshold (Δ negative log-likelihood = χ²₁(0.95)/2 = 1.92)
@@ -152,7 +152,7 @@ def pypesto_problem(obj: PetabObjective):
     base = pypesto.Objective(fun=lambda x: obj.nllh(np.asarray(x)),
                              res=lambda x: obj.residuals(np.asarray(x)))
     fd = pypesto.objective.FD(base, grad=True, sres=True, hess=False,
-                              delta_fun=1e-5, delta_res=1e-5)
+                              delta_fun=1e-5, delta_res=1e-5, method="forward")
     lb, ub = obj.bounds()
     return pypesto.Problem(fd, lb, ub, x_names=obj.x_ids, x_scales=obj.scales)
 
@@ -174,10 +174,13 @@ class FitSummary:
 def fit(yaml_path: str | Path, n_starts: int = 10, profiles: bool = True, seed: int = 0,
         log: Callable[[str], None] = print):
     """Multi-start fit (and profiles) of the PEtab problem; returns (pyPESTO result, summary)."""
-    import pypesto.optimize as optimize
-    import pypesto.profile as profile
-    from pypesto.startpoint import LatinHypercubeStartpoints
-
+    try:
+        import pypesto.optimize as optimize
+        import pypesto.profile as profile
+        from pypesto.startpoint import LatinHypercubeStartpoints
+    except ImportError:
+        raise InputError("--engine", "pypesto", "pyPESTO to be installed: "
+                         "pip install 'raadsim[pypesto]'") from None
     if n_starts < 1:
         raise InputError("--starts", n_starts, "a number of starts >= 1")
     obj = PetabObjective(yaml_path)
@@ -185,7 +188,7 @@ def fit(yaml_path: str | Path, n_starts: int = 10, profiles: bool = True, seed: 
     x0 = obj.x_nominal()
     problem.set_x_guesses(x0[None, :])
     np.random.seed(seed)  # pyPESTO's start points draw from NumPy's global generator
-    opt = optimize.ScipyOptimizer(method="ls_trf", options={"max_nfev": 200})
+    opt = optimize.ScipyOptimizer(method="ls_trf", options={"max_nfev": 60})
     log(f"multi-start: {n_starts} starts (one at the stored values), {len(x0)} parameters")
     problem.startpoint_method = LatinHypercubeStartpoints()
     result = optimize.minimize(problem, optimizer=opt, n_starts=n_starts,
@@ -201,7 +204,7 @@ def fit(yaml_path: str | Path, n_starts: int = 10, profiles: bool = True, seed: 
         options = profile.ProfileOptions(min_step_size=0.01, max_step_size=0.25,
                                          ratio_min=math.exp(-THRESHOLD_95 - 0.5),
                                          default_step_size=0.05)
-        inner = optimize.ScipyOptimizer(method="ls_trf", options={"max_nfev": 60})
+        inner = optimize.ScipyOptimizer(method="ls_trf", options={"max_nfev": 20})
         result = profile.parameter_profile(problem, result, optimizer=inner,
                                            profile_options=options, progress_bar=False,
                                            filename=None)
