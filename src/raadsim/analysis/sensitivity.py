@@ -68,9 +68,12 @@ NUM_RESAMPLES = 100
 CONF_LEVEL = 0.95
 LOG_SPAN = 10.0  # ranges with high/low >= LOG_SPAN are sampled log-uniformly
 MIN_CHUNK, MAX_CHUNK = 50, 2000
-# CVODE (rtol, atol): the first for every run, the others for a run that fails (see _run_one).
-# The engine's default 1e-8 keeps integration noise (~1e-5 MADRS points) far below any index.
-TOLERANCES = ((1e-8, 1e-10), (1e-7, 1e-9), (1e-10, 1e-12))
+# CVODE (rtol, atol, maximum steps per output interval): the first for every run, the others
+# for a run that fails (see _run_one). Measured on 2010 Morris samples of the full ketamine
+# parameter box: rtol 1e-9 stalled on none (1e-8 and 1e-6 each on 66), differs from 1e-10 by
+# < 1e-5 MADRS points and takes ~7 ms a run. A run needs < 2000 steps (8 infusions over 60 d
+# in one interval), so 20000 makes a stalled run fail in ~0.5 s instead of ~2-6 s.
+ATTEMPTS = ((1e-9, 1e-11, 20000), (1e-10, 1e-12, 20000), (1e-7, 1e-9, 100000))
 INDEX_COLUMNS = {"morris": ("mu", "mu_star", "sigma", "mu_star_conf"),
                  "sobol": ("S1", "S1_conf", "ST", "ST_conf")}
 
@@ -118,6 +121,7 @@ class SensitivityResult:
     output: dict[str, dict[str, float]]  # mean, sd, min, max of the observable per time
     skipped: dict[str, str] = field(default_factory=dict)  # parameter -> why not varied
     settings: dict[str, Any] = field(default_factory=dict)
+    second_order: pd.DataFrame | None = None  # Sobol S2 per pair: at, a, b, S2, S2_conf
     meta: dict[str, Any] = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
@@ -132,20 +136,24 @@ class SensitivityResult:
 
     def to_dict(self) -> dict[str, Any]:
         cols = ["parameter", *INDEX_COLUMNS[self.method], "rank"]
-        if self.method == "sobol" and "S2" in self.settings.get("extra", ()):
-            cols.append("S2")
         per_time = {}
         for label in self.at:
             sub = self.indices[self.indices["at"] == label]
-            per_time[label] = [{c: _jsonable(r[c]) for c in cols if c in r}
+            per_time[label] = [{c: _jsonable(r[c]) for c in cols}
                                for r in sub.to_dict("records")]
+        pairs = None
+        if self.second_order is not None:
+            pairs = {label: [{k: _jsonable(v) for k, v in r.items() if k != "at"}
+                             for r in g.to_dict("records")]
+                     for label, g in self.second_order.groupby("at", sort=False)}
         return {
             "settings": self.settings,
             "observable": self.observable, "unit": self.unit, "method": self.method,
             "at": list(self.at), "at_h": list(self.at_h), "n": self.n, "runs": self.runs,
             "seed": self.seed, "nominal": self.nominal, "output": self.output,
             "parameters": [p.to_dict() for p in self.params],
-            "skipped": self.skipped, "indices": per_time, "meta": self.meta,
+            "skipped": self.skipped, "indices": per_time, "second_order": pairs,
+            "meta": self.meta,
         }
 
 
@@ -290,29 +298,34 @@ _ENGINES: dict[str, RoadRunnerEngine] = {}
 def _engine(model: SensModel) -> RoadRunnerEngine:
     """One compiled model per worker process and analysis."""
     if model.key not in _ENGINES:
-        _ENGINES[model.key] = RoadRunnerEngine(model.spec, *TOLERANCES[0])
+        eng = RoadRunnerEngine(model.spec, *ATTEMPTS[0][:2])
+        eng.rr.integrator.setValue("maximum_num_steps", ATTEMPTS[0][2])
+        _ENGINES[model.key] = eng
     return _ENGINES[model.key]
 
 
 def _run_one(eng: RoadRunnerEngine, m: SensModel, params: dict[str, float]
              ) -> tuple[np.ndarray, int]:
-    """The observable at the output times, and how many fallback tolerances were needed.
+    """The observable at the output times, and how many fallback settings were needed.
 
-    CVODE occasionally stalls (CV_TOO_MUCH_WORK) where two ``max(…, 0)`` kinks of the synapse
-    layer meet, for one tolerance and not for a neighbouring one (measured: a corner of the
-    parameter box that fails at rtol 1e-6 runs in 4 ms at 1e-7 or 1e-8). Such a sample is
-    re-run with the next tolerances of :data:`TOLERANCES`; the retry is deterministic."""
+    CVODE sometimes stalls (CV_TOO_MUCH_WORK) where ``max(…, 0)`` kinks of the synapse layer
+    meet (``min(max(plasticity_drive, 0), g·max(1 − gsk3, 0))`` with both near 0), at one
+    tolerance and not at its neighbours: every sample that stalled at rtol 1e-8 ran in a few
+    ms at 1e-7, 1e-9 or 1e-10. Such a sample is re-run with the next settings of
+    :data:`ATTEMPTS`; the retry is deterministic, so results stay executor-independent."""
     integ = eng.rr.integrator
     error = ""
-    for k, (rtol, atol) in enumerate(TOLERANCES):
+    for k, (rtol, atol, steps) in enumerate(ATTEMPTS):
         integ.relative_tolerance, integ.absolute_tolerance = rtol, atol
+        integ.setValue("maximum_num_steps", steps)
         try:
             _, v = eng.run([m.variable], 0, 0, 1, params=params, times=m.times_model)
             return v[:, 0], k
         except RuntimeError as exc:
             error = str(exc)
         finally:
-            integ.relative_tolerance, integ.absolute_tolerance = TOLERANCES[0]
+            integ.relative_tolerance, integ.absolute_tolerance = ATTEMPTS[0][:2]
+            integ.setValue("maximum_num_steps", ATTEMPTS[0][2])
     raise ModelError(f"integration failed at every tolerance ({error}); parameters {params}")
 
 
@@ -418,11 +431,14 @@ def _analyse(method: str, problem: dict, X: np.ndarray, y: np.ndarray, seed: int
             return {k: np.asarray(si[k], float) for k in INDEX_COLUMNS["morris"]}
         from SALib.analyze import sobol
 
+        # A Generator, not the int: SALib 1.6 tests ``if seed:`` and leaves seed 0 unseeded.
         si = sobol.analyze(problem, y, calc_second_order=second_order,
-                           num_resamples=NUM_RESAMPLES, conf_level=CONF_LEVEL, seed=seed)
+                           num_resamples=NUM_RESAMPLES, conf_level=CONF_LEVEL,
+                           seed=np.random.default_rng(seed))
         out = {k: np.asarray(si[k], float) for k in INDEX_COLUMNS["sobol"]}
         if second_order:
             out["S2"] = np.asarray(si["S2"], float)
+            out["S2_conf"] = np.asarray(si["S2_conf"], float)
         return out
 
 
@@ -479,7 +495,7 @@ def run_sensitivity(sc: Scenario, cat: Catalogue, observable: str, at: list[str]
     frames = []
     nominal: dict[str, float] = {}
     output: dict[str, dict[str, float]] = {}
-    extra: list[str] = []
+    pairs = []
     for label, t in zip(at, hours, strict=True):
         y = Y[:-1, col[round(t, 9)]]
         nominal[label] = float(Y[-1, col[round(t, 9)]])
@@ -495,9 +511,10 @@ def run_sensitivity(sc: Scenario, cat: Catalogue, observable: str, at: list[str]
             **{c: si[c] for c in INDEX_COLUMNS[method]},
         })
         if "S2" in si:
-            extra = ["S2"]
-            df["S2"] = [dict(zip(problem["names"], row.tolist(), strict=True))
-                        for row in si["S2"]]
+            names = problem["names"]
+            pairs += [{"at": label, "a": names[i], "b": names[j], "S2": si["S2"][i, j],
+                       "S2_conf": si["S2_conf"][i, j]}
+                      for i in range(len(names)) for j in range(i + 1, len(names))]
         key = "mu_star" if method == "morris" else "ST"
         df = df.sort_values(key, ascending=False, kind="stable", na_position="last")
         df["rank"] = np.arange(1, len(df) + 1)
@@ -512,7 +529,7 @@ def run_sensitivity(sc: Scenario, cat: Catalogue, observable: str, at: list[str]
                 "num_levels": MORRIS_LEVELS if method == "morris" else None,
                 "second_order": second_order, "num_resamples": NUM_RESAMPLES,
                 "conf_level": CONF_LEVEL, "log_span": LOG_SPAN,
-                "integration": {"tolerances": [list(t) for t in TOLERANCES]}, "extra": extra,
+                "integration": [{"rtol": a, "atol": b, "max_steps": c} for a, b, c in ATTEMPTS],
                 "runs_formula": ("r·(D+1)" if method == "morris"
                                  else "N·(2D+2)" if second_order else "N·(D+2)")}
     meta = {"raadsim_version": __version__, "salib_version": version("SALib"),
@@ -520,7 +537,8 @@ def run_sensitivity(sc: Scenario, cat: Catalogue, observable: str, at: list[str]
             "workers": workers, "wall_s": round(wall, 3), "retried_samples": retried}
     return SensitivityResult(method, observable, spec.observables[observable].unit,
                              tuple(at), tuple(hours), list(ranges), indices, n, len(rows),
-                             int(seed), nominal, output, skipped, settings, meta)
+                             int(seed), nominal, output, skipped, settings,
+                             pd.DataFrame(pairs) if second_order else None, meta)
 
 
 # -- output -------------------------------------------------------------------------------
@@ -565,10 +583,7 @@ def write_sensitivity(result: SensitivityResult, out: Path) -> Path:
     """``sensitivity.csv``, ``sensitivity.json`` and ``sensitivity.png`` in ``out`` (written
     atomically: a failure leaves no partial directory)."""
     with atomic_dir(out) as tmp:
-        table = result.table()
-        if "S2" in table:
-            table = table.drop(columns="S2")
-        table.to_csv(tmp / "sensitivity.csv", index=False, float_format="%.8g")
+        result.table().to_csv(tmp / "sensitivity.csv", index=False, float_format="%.8g")
         write_json(tmp / "sensitivity.json", result.to_dict())
         plot_sensitivity(result, tmp / "sensitivity.png")
     return Path(out)
