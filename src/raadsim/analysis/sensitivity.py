@@ -33,7 +33,9 @@ Runs
     the last requested time. Samples are evaluated in chunks on an executor (serial, processes
     or Dask); sampling is seeded and every sample is simulated independently, so the indices
     do not depend on the executor or the chunking. One extra run at the nominal values gives
-    the observable's reference value.
+    the observable's reference value. A run takes ~7 ms (rtol 1e-9, see :data:`ATTEMPTS`):
+    the default Morris screen of a ketamine scenario (66 parameters, r = 20: 1341 runs) takes
+    ~7 s on 2 processes; Sobol' on 12 parameters with N = 256 (3585 runs) ~22 s.
 """
 
 from __future__ import annotations
