@@ -37,5 +37,7 @@ def test_plausible_time_courses(drug, species, route):
             assert v.min() >= -1e-6 and v[-1] <= 0.01 * max(v.max(), 1e-9), name
         if name.startswith(("circuit.", "signal.")):
             assert abs(v[-1] - 1) < 0.05, name  # back to baseline after 3 weeks
+        if name == "clinic.sbp_change":  # mmHg above pre-dose, gone after 3 weeks
+            assert v.min() >= -1e-6 and v.max() <= 40 and v[-1] <= 0.01 * max(v.max(), 1e-9)
         if name == "clinic.madrs":
             assert v.min() >= 0 and v.max() <= 60

@@ -17,6 +17,10 @@ Problems (in order):
 ``psychedelic_intensity``
     least squares on the logit scale: the Hill function from 5-HT2A activation to psychedelic
     intensity, to Holze 2023's maximal 'any drug effect' at 15, 25 and 30 mg.
+``ketamine_sbp``
+    closed form: the pressor slope ``s_sbp`` (mmHg per ng/mL plasma ketamine) is the Vankawala
+    2021 mean systolic rise divided by the model's peak plasma ketamine after 0.5 mg/kg over
+    40 min (the record's scenario).
 ``clinic``
     Nelder–Mead on log-parameters, simulating the calibration trial (slow: about 10-30 min on
     2 cores): drug sensitivity, its spread, the weight of the sustained component, placebo
@@ -115,6 +119,20 @@ def _intensity_fit(recs: dict[str, Record], start: dict[str, float]) -> dict[str
     return {"O50_intensity": o50, "n_intensity": n}
 
 
+SBP_RECORD = "vankawala2021_ketamine_sbp_rise"
+
+
+def _sbp_fit(recs: dict[str, Record], start: dict[str, float]) -> dict[str, float]:
+    from ..io.scenario import scenario_from_dict
+    from ..simulate.run import simulate
+    from .runner import arm_scenarios
+
+    raw = arm_scenarios(recs[SBP_RECORD])["iv"]
+    raw["simulation"] = {**raw["simulation"], "observables": ["plasma.ketamine"]}
+    peak = float(simulate(scenario_from_dict(raw)).values["plasma.ketamine"].max())
+    return {"s_sbp": published(recs, SBP_RECORD) / peak}
+
+
 # -- simulation-based problem (clinic) -----------------------------------------------------
 CLINIC_PARAMS = ("R50_relief", "w_struct", "g_unblind", "p_placebo", "iiv_sensitivity")
 _POPULATION = {"iiv_sensitivity": "population.iiv.sensitivity"}
@@ -201,6 +219,10 @@ PROBLEMS: tuple[Problem, ...] = (
             "least squares on the logit scale against the model's peak 5-HT2A activation "
             "(raadsim.evidence.pk_fits.fit_intensity_hill)",
             _intensity_fit),
+    Problem("ketamine_sbp", "systolic blood-pressure rise per ng/mL of plasma ketamine",
+            (SBP_RECORD,), (Target("s_sbp", ("parameters/cardiovascular.toml:s_sbp",)),),
+            "closed form: published mean rise / the model's peak plasma ketamine "
+            "(raadsim.evidence.calibrate._sbp_fit)", _sbp_fit),
     Problem("clinic", "clinic layer: drug sensitivity, sustained component, placebo",
             ("han2016_ketamine_response_24h", "han2016_ketamine_response_72h",
              "han2016_ketamine_response_day7", "wilkinson2019_saline_response_day1",

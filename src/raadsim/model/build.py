@@ -13,6 +13,7 @@ from ..io.scenario import Scenario
 from ..perturb import catalogue as perturbations
 from ..provenance import Param, param_from_table
 from ..units import parse_concentration_uM, parse_time
+from .cardiovascular import build_cardiovascular, has_pressor
 from .circuit import build_circuit
 from .clinic import build_clinic
 from .pk import build_bath, build_pk
@@ -58,6 +59,8 @@ def build_model(sc: Scenario, cat: Catalogue, equilibrate: bool = True) -> Model
     m.merge(build_synapse())
     if species != "culture":
         m.merge(build_clinic(species, "midazolam" in analytes))
+    if species == "human" and has_pressor(cat, analytes):
+        m.merge(build_cardiovascular())
     for name, p in condition_params()[sc.subject.condition].items():
         m.param(name, p.value, p.unit, "condition", p)
     if species != "culture":
