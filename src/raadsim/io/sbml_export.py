@@ -173,8 +173,9 @@ def to_sbml(sc: Scenario, cat: Catalogue | None = None, equilibrate: bool = True
         el = model.getParameter(s.name)
         el.setUnits(_add_unit_definition(model, s.unit))
         el.setName(s.description)
-        el.setNotes(_notes(s.description, f"unit: {s.unit}; layer: {s.layer}; "
-                           "state (rate rule)"))
+        kind = ("piecewise constant (changed by events only)"
+                if spec.piecewise_constant(s.name) else "state (rate rule)")
+        el.setNotes(_notes(s.description, f"unit: {s.unit}; layer: {s.layer}; {kind}"))
     for r in spec.rules.values():
         el = model.getParameter(r.name)
         el.setUnits(_add_unit_definition(model, r.unit))

@@ -200,6 +200,12 @@ class ModelSpec:
             for t in sorted(by_time)
         ]
 
+    def piecewise_constant(self, name: str) -> bool:
+        """A state whose derivative is 0: it changes only at events (an infusion rate, a
+        perturbation switch). Emitted as an event-assigned variable, not a rate rule, which
+        keeps it out of the integrator's state vector (fewer equations, same trajectories)."""
+        return self.odes[name].strip() == "0"
+
     # -- emission -------------------------------------------------------------------------
     def to_antimony(self, name: str = "raadsim") -> str:
         """The model as Antimony text (compiles to SBML L3)."""
@@ -218,7 +224,8 @@ class ModelSpec:
             lines.append(f"  var {s.name} = {s.initial!r};  // {s.unit} [{s.layer}] "
                          f"{s.description}")
         for s in self.states.values():
-            lines.append(f"  {s.name}' = {self.odes[s.name]};")
+            if not self.piecewise_constant(s.name):  # else: changed by events only
+                lines.append(f"  {s.name}' = {self.odes[s.name]};")
         lines.append("  // ---- assignment rules")
         for r in self.ordered_rules():
             lines.append(f"  {r.name} := {r.expr};  // {r.unit} [{r.layer}] {r.description}")
