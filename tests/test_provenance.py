@@ -31,7 +31,7 @@ def _all_params():
                     yield from (p for p in (pw.F, pw.ka, pw.duration, pw.device_mg,
                                             pw.later_device_factor) if p is not None)
     for layer in ("pk", "targets", "circuit", "psychoactive", "signaling", "synapse", "clinic",
-                  "population"):
+                  "population", "eeg"):
         yield from layer_params(layer).values()
     for cond in condition_params().values():
         yield from cond.values()

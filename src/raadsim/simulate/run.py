@@ -14,6 +14,7 @@ from .. import __version__
 from ..drugs.catalogue import Catalogue
 from ..errors import InputError
 from ..io.scenario import Scenario
+from ..model import eeg
 from ..model.build import build_model
 from ..model.spec import ModelSpec
 from .engines import RoadRunnerEngine, ScipyEngine
@@ -82,17 +83,27 @@ def simulate(sc: Scenario, cat: Catalogue | None = None, engine: EngineName = "r
     overrides model parameters (names or patterns, see :func:`expand_params`)."""
     cat = cat or sc.catalogue()
     spec = build_model(sc, cat)
-    names = select_observables(spec, observables or sc.simulation.observables)
+    requested = observables or sc.simulation.observables
+    # eeg.* observables are computed after integration from the drug state (model/eeg.py)
+    eeg_names = list(eeg.OBSERVABLES) if requested is None else \
+        [o for o in requested if o in eeg.OBSERVABLES]
+    names = select_observables(spec, None if requested is None else
+                               [o for o in requested if o not in eeg.OBSERVABLES])
     start, end, step = sc.window()
     over = expand_params(spec, params)
     eng = RoadRunnerEngine(spec) if engine == "roadrunner" else ScipyEngine(spec)
-    variables = [spec.observables[o].var for o in names]
+    variables = [spec.observables[o].var for o in names] + (list(eeg.STATE) if eeg_names else [])
     t, vals = eng.run(variables, start - spec.t_start, end - spec.t_start, step,
                       params=over or None)
+    values = {o: vals[:, i] for i, o in enumerate(names)}
+    if eeg_names:
+        values |= eeg.observables(dict(zip(eeg.STATE, vals[:, len(names):].T, strict=True)),
+                                  eeg_names)
+    order = requested or list(values)
     return Result(
         time_h=t + spec.t_start,
-        values={o: vals[:, i] for i, o in enumerate(names)},
-        units={o: spec.observables[o].unit for o in names},
+        values={o: values[o] for o in order},
+        units={o: spec.observables[o].unit if o in spec.observables else "1" for o in order},
         scenario=sc,
         engine=eng.name,
         meta={"raadsim_version": __version__, "scenario_hash": sc.digest(), "engine": eng.name},
