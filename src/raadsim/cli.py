@@ -51,8 +51,8 @@ def run(scenario: Path = typer.Argument(..., help="scenario TOML file"),
             raise InputError("--engine", engine, "roadrunner or scipy")
         sc, cat = load_scenario(scenario)
         result = simulate(sc, cat, engine=engine)  # type: ignore[arg-type]
-        write_run(result, out)
-    console.print(f"wrote {out}/timecourse.csv, summary.json, figure.png")
+        write_run(result, out, base_dir=scenario.parent)
+    console.print(f"wrote {out}/timecourse.csv, summary.json, figure.png, scenario.json")
 
 
 @app.command("simulate")
@@ -84,7 +84,7 @@ def simulate_cmd(
         cat = sc.catalogue()
         sc.administrations(cat)
         write_run(simulate(sc, cat), out)
-    console.print(f"wrote {out}/timecourse.csv, summary.json, figure.png")
+    console.print(f"wrote {out}/timecourse.csv, summary.json, figure.png, scenario.json")
 
 
 @app.command()
@@ -226,8 +226,9 @@ def trial(
                                chunk_size=chunk or None, dask_address=dask or None,
                                keep_trajectories=keep_trajectories,
                                on_chunk=lambda done, total: bar.update(task, completed=done))
-        write_trial(result, out)
-    console.print(f"wrote {out}/trial.json, patients.parquet, timecourse.csv, figure.png")
+        write_trial(result, out, base_dir=trial_file.parent)
+    console.print(f"wrote {out}/trial.json, patients.parquet, timecourse.csv, figure.png, "
+                  "trial_file.json")
 
 
 @app.command()
@@ -292,6 +293,8 @@ def calibrate(
     profiles: bool = typer.Option(True, help="pypesto: compute profile likelihoods"),
     out: Path = typer.Option(Path("raadsim-calibration"), "--out",
                              help="pypesto: output directory"),
+    workers: int = typer.Option(0, help="pypesto: worker processes for the starts and the "
+                                "profiles (0 = all cores, 1 = no subprocesses)"),
 ) -> None:
     """Fit parameters to the calibration records and compare them with the stored values.
 
@@ -299,13 +302,20 @@ def calibrate(
     records are never read. See raadsim.evidence.calibrate for each procedure. With
     ``--engine pypesto`` the PEtab problem (see `raadsim export petab`) is fitted by pyPESTO
     and written to OUT (petab/, result.hdf5, fit.json, waterfall.png, profiles.png)."""
-    from .evidence.calibrate import PROBLEMS, reload_data, run_problem, stored, write_back
+    from .evidence.calibrate import (
+        PROBLEMS,
+        reload_data,
+        run_problem,
+        stored,
+        write_back,
+        write_fit_summary,
+    )
 
     if engine not in ("raadsim", "pypesto"):
         with _reported():
             raise InputError("--engine", engine, "raadsim or pypesto")
     if engine == "pypesto":
-        _calibrate_pypesto(starts, profiles, out)
+        _calibrate_pypesto(starts, profiles, out, workers)
         return
     with _reported("interrupted: problems finished before this one were already written"
                    if write else "interrupted: nothing written"):
@@ -330,22 +340,31 @@ def calibrate(
             if write:
                 write_back(p, values)
                 reload_data()
+                if p.slow:
+                    write_fit_summary(p)
     console.print(table)
     console.print("written to the data files" if write else "not written (use --write)")
 
 
-def _calibrate_pypesto(starts: int, profiles: bool, out: Path) -> None:
+def _calibrate_pypesto(starts: int, profiles: bool, out: Path, workers: int = 0) -> None:
+    import os
+    import time
+
     from .evidence.petab_problem import write_petab
     from .evidence.pypesto_fit import fit, write_fit
     from .io.outputs import atomic_dir
 
+    t0 = time.perf_counter()
     with _reported():
         if starts < 1:
             raise InputError("--starts", starts, "a number of starts >= 1")
+        if workers < 0:
+            raise InputError("--workers", workers, "a number of processes >= 0")
         with atomic_dir(out) as tmp:
             write_petab(tmp / "petab")
             result, summary = fit(tmp / "petab" / "problem.yaml", n_starts=starts,
-                                  profiles=profiles, log=console.print)
+                                  profiles=profiles, log=console.print,
+                                  workers=workers or os.cpu_count() or 1)
             write_fit(result, summary, tmp)
     table = Table(title="pyPESTO fit of the PEtab problem (95 % profile intervals)")
     for col in ("parameter", "stored", "best fit", "95 % interval", "identifiable"):
@@ -358,7 +377,8 @@ def _calibrate_pypesto(starts: int, profiles: bool, out: Path) -> None:
         table.add_row(k, f"{summary.stored[k]:.4g}", f"{v:.4g}", interval, ident)
     console.print(table)
     console.print(f"negative log-likelihood: best {summary.fval_best:.4f}, stored values "
-                  f"{summary.fval_stored:.4f}; wrote {out}/")
+                  f"{summary.fval_stored:.4f}; wrote {out}/ "
+                  f"({time.perf_counter() - t0:.0f} s)")
 
 
 @app.command()
@@ -524,6 +544,46 @@ def data_fit(data: Path = typer.Argument(..., help="NONMEM-style CSV"),
         console.print(f"{k}: × {v:.4g}")
     console.print(f"RMS log residual {f.rms_log_before:.4f} → {f.rms_log_after:.4f} "
                   f"({f.n_used} observations); wrote {out}/")
+
+
+@app.command()
+def report(
+    directory: Path = typer.Argument(..., metavar="DIR",
+                                     help="output of raadsim run, simulate, trial or validate"),
+    out: Path | None = typer.Option(None, "--out", help="HTML file (default DIR/report.html)"),
+) -> None:
+    """One self-contained HTML report (figures, tables, scenario, parameters with sources,
+    scorecard) of a run, trial or validation output directory."""
+    from .report.html_report import detect_kind, write_report
+
+    with _reported():
+        kind = detect_kind(directory)
+        path = write_report(directory, out)
+    console.print(f"wrote {path} ({kind} report)")
+
+
+@app.command("app")
+def app_cmd(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8050, help="port"),
+    debug: bool = typer.Option(False, help="Dash debug mode (reloads on code changes)"),
+) -> None:
+    """Start the local web explorer (Dash): pick a scenario, see the cascade, compare two
+    scenarios, run a small virtual trial, download CSV and TOML."""
+    with _reported("raadsim app stopped"):
+        try:
+            from .app.server import create_app
+        except ImportError as exc:
+            raise InputError("raadsim app", str(exc), "the app extra: pip install "
+                             "'raadsim[app]'") from None
+        if not 0 < port < 65536:
+            raise InputError("--port", port, "a port from 1 to 65535")
+        import logging
+
+        if not debug:
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+        console.print(f"raadsim explorer on http://{host}:{port}/ (Ctrl-C stops it)")
+        create_app().run(host=host, port=port, debug=debug)
 
 
 def main() -> None:  # pragma: no cover

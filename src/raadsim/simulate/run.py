@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -78,9 +78,12 @@ def expand_params(spec: ModelSpec, params: Mapping[str, float] | None) -> dict[s
 
 def simulate(sc: Scenario, cat: Catalogue | None = None, engine: EngineName = "roadrunner",
              observables: list[str] | None = None,
-             params: Mapping[str, float] | None = None) -> Result:
+             params: Mapping[str, float] | None = None,
+             engine_factory: Callable[[ModelSpec], Any] | None = None) -> Result:
     """Simulate one scenario and return the trajectories of its observables. ``params``
-    overrides model parameters (names or patterns, see :func:`expand_params`)."""
+    overrides model parameters (names or patterns, see :func:`expand_params`).
+    ``engine_factory(spec)`` replaces the engine (anything with ``name`` and the engines'
+    ``run``), e.g. a cache of compiled models (``raadsim.app.compute``)."""
     cat = cat or sc.catalogue()
     spec = build_model(sc, cat)
     requested = observables or sc.simulation.observables
@@ -91,7 +94,10 @@ def simulate(sc: Scenario, cat: Catalogue | None = None, engine: EngineName = "r
                                [o for o in requested if o not in eeg.OBSERVABLES])
     start, end, step = sc.window()
     over = expand_params(spec, params)
-    eng = RoadRunnerEngine(spec) if engine == "roadrunner" else ScipyEngine(spec)
+    if engine_factory is not None:
+        eng = engine_factory(spec)
+    else:
+        eng = RoadRunnerEngine(spec) if engine == "roadrunner" else ScipyEngine(spec)
     variables = [spec.observables[o].var for o in names] + (list(eeg.STATE) if eeg_names else [])
     t, vals = eng.run(variables, start - spec.t_start, end - spec.t_start, step,
                       params=over or None)

@@ -1,0 +1,175 @@
+"""The report of a ``raadsim trial`` directory (trial.json, timecourse.csv, patients.parquet,
+figure.png and, since this version, trial_file.json)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InputError
+from ..io.scenario_dump import to_toml, trial_to_dict
+from ..io.trial_file import TrialFile, trial_from_dict
+from .html_parts import esc, img, kv_table, table
+from .parameters import data_file_parameters, spec_parameters
+from .report_common import (
+    describe_doses,
+    describe_perturbations,
+    multiscale_section,
+    parameter_section,
+    read_csv,
+    read_json,
+    toml_block,
+)
+from .traces import dose_times, traces_from_trial
+
+BAND_COLUMNS = ("time_h", "observable", "arm", "mean", "sd", "p05", "p50", "p95")
+
+
+def _pct(x: float | None) -> str:
+    return "" if x is None else f"{100 * x:.1f} %"
+
+
+def design_section(tf: TrialFile | None) -> str:
+    if tf is None:
+        return ("<h2>Trial design</h2><p class='note'>This trial did not record its trial "
+                "file (written by an older raadsim): re-run it for the design, the mechanism "
+                "diagrams and the parameters.</p>")
+    t, pop = tf.trial, tf.population
+    rows = [["patients per arm", pop.n], ["seed", pop.seed], ["condition", pop.condition],
+            ["design", t.design], ["visits", ", ".join(t.visits)],
+            ["response", t.response], ["remission", t.remission],
+            ["relapse", t.relapse or "not analysed"], ["control arm", t.control_arm()]]
+    arms = [[a.name, describe_doses(a.dose), describe_perturbations(a.perturbation)]
+            for a in t.arm]
+    return ("<h2>Trial design</h2>" + kv_table(rows) + "<h3>Arms</h3>"
+            + table(["arm", "doses", "perturbations"], arms)
+            + toml_block(to_toml(trial_to_dict(tf)), "trial file (TOML, as raadsim trial "
+                         "reads it)", is_open=False))
+
+
+def endpoint_section(summary: dict) -> str:
+    rows = []
+    for arm, entry in summary.get("arms", {}).items():
+        for visit, v in entry.get("visits", {}).items():
+            rows.append([arm, visit, v["madrs_mean"], v["madrs_change_mean"],
+                         v["madrs_change_sd"], _pct(v["response_rate"]),
+                         _pct(v["remission_rate"]), v["n"]])
+    parts = ["<h2>Endpoints</h2>", table(
+        ["arm", "visit", "mean MADRS", "mean change", "SD of change", "response",
+         "remission", "n"], rows)]
+    relapse = [[arm, e.get("median_days_to_relapse"),
+                e["relapse"]["responders_after_last_dose"], e["relapse"]["relapsed"]]
+               for arm, e in summary.get("arms", {}).items() if "relapse" in e]
+    if relapse:
+        parts += ["<h3>Relapse after the last dose</h3>", table(
+            ["arm", "median days to relapse (Kaplan–Meier)", "responders at last dose",
+             "relapsed"], [[a, "not reached" if m is None else m, r, x]
+                           for a, m, r, x in relapse])]
+    crows = []
+    for name, visits in summary.get("contrasts", {}).items():
+        for visit, c in visits.items():
+            ci = c.get("ci95")
+            crows.append([name, visit, c["madrs_change_difference"],
+                          "" if not ci else f"{ci[0]:.3g} to {ci[1]:.3g}", c.get("p_value"),
+                          c.get("cohens_d"), _pct(c.get("response_rate_difference"))])
+    if crows:
+        parts += ["<h3>Contrasts against the control arm</h3>", table(
+            ["contrast", "visit", "difference in MADRS change", "95 % CI", "p", "Cohen's d",
+             "response-rate difference"], crows)]
+    return "".join(parts)
+
+
+def patients_section(path: Path) -> str:
+    f = path / "patients.parquet"
+    if not f.exists():
+        return "<h2>Patients</h2><p class='note'>patients.parquet is missing.</p>"
+    try:
+        pts = pd.read_parquet(f)
+    except Exception as exc:  # pyarrow raises several types for a corrupt file
+        raise InputError(str(f), "(file)", f"a parquet file as raadsim writes it ({exc})"
+                         ) from None
+    rows = []
+    for arm, g in pts.groupby("arm", sort=False):
+        geno = g["genotype"].value_counts().to_dict() if "genotype" in g else {}
+        rows.append([arm, len(g), f"{g['weight_kg'].mean():.1f} ± {g['weight_kg'].std():.1f}",
+                     f"{g['age'].mean():.1f} ± {g['age'].std():.1f}",
+                     _pct(float(g["female"].mean())),
+                     f"{g['madrs_baseline'].mean():.1f} ± {g['madrs_baseline'].std():.1f}",
+                     ", ".join(f"{k} {v}" for k, v in geno.items())])
+    return ("<h2>Patients</h2><p>Covariates of the virtual patients (mean ± SD).</p>"
+            + table(["arm", "n", "weight (kg)", "age (y)", "female", "baseline MADRS",
+                     "BDNF genotype"], rows))
+
+
+def _arm_models(tf: TrialFile) -> list[tuple[str, Any, Any, Any]]:
+    """(arm name, scenario, catalogue, model) of every arm."""
+    from ..model.build import build_model
+
+    out = []
+    cat = tf.arm_scenario(tf.trial.arm[0]).catalogue()
+    for arm in tf.trial.arm:
+        sc = tf.arm_scenario(arm)
+        out.append((arm.name, sc, cat, build_model(sc, cat)))
+    return out
+
+
+def _parameters(models: list[tuple[str, Any, Any, Any]]) -> list[dict[str, Any]]:
+    """Parameters of every arm's model (one row per distinct name and value; the arms that
+    use it named) and the population parameters."""
+    rows: dict[tuple[str, float], dict[str, Any]] = {}
+    for name, _, _, spec in models:
+        for r in spec_parameters(spec):
+            entry = rows.setdefault((r["name"], r["value"]), {**r, "arms": []})
+            entry["arms"].append(name)
+    out = []
+    for r in rows.values():
+        if len(r["arms"]) < len(models):
+            r["layer"] = f"{r['layer']} (arms: {', '.join(r['arms'])})"
+        out.append(r)
+    out += [r for r in data_file_parameters() if r["layer"] == "population"]
+    return sorted(out, key=lambda r: (r["layer"], r["name"]))
+
+
+def trial_report(path: Path) -> tuple[str, str]:
+    """(title, HTML body) of the report of trial directory ``path``."""
+    summary = read_json(path / "trial.json")
+    df = read_csv(path / "timecourse.csv", BAND_COLUMNS)
+    tf = trial_from_dict(read_json(path / "trial_file.json")) \
+        if (path / "trial_file.json").exists() else None
+    models = _arm_models(tf) if tf else []
+    units: dict[str, str] = {}
+    for _, _, _, spec in models:
+        units.update({k: o.unit for k, o in spec.observables.items()})
+    doses = {name: dose_times(sc) for name, sc, _, _ in models}
+    traces = traces_from_trial(df, units, doses)
+    meta = summary.get("meta", {})
+    arms = ", ".join(t.label for t in traces)
+    parts = [f"<h1>raadsim trial report</h1><p><b>arms: {esc(arms)}</b></p>"
+             f"<p class='meta'>raadsim {esc(meta.get('raadsim_version', '?'))}, "
+             f"{esc(meta.get('patients_per_arm', '?'))} patients per arm, seed "
+             f"{esc(meta.get('seed', '?'))}; source directory {esc(path)}</p>",
+             design_section(tf), endpoint_section(summary),
+             multiscale_section(traces, list(dict.fromkeys(df["observable"])),
+                                f"virtual trial: {arms} (mean, 5–95 % band)",
+                                "Lines are arm means, bands the 5th–95th percentiles of "
+                                "the virtual patients.")]
+    if (path / "figure.png").exists():
+        parts.append("<h3>Figure written by the trial</h3>" + img(path / "figure.png",
+                                                                    "trial figure"))
+    parts.append(patients_section(path))
+    if models:
+        from .touched import draw_touched
+
+        parts.append("<h2>Mechanism</h2><p>Nodes each arm's drugs and perturbations act on "
+                     "directly are red.</p>")
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, sc, cat, spec in models:
+                png = draw_touched(spec, sc, cat, Path(tmp) / f"{name}.png")
+                parts.append(f"<h3>arm {esc(name)}</h3>" + img(
+                    png.read_bytes(), f"mechanism diagram of arm {name}", wide=True))
+        parts.append(parameter_section(_parameters(models), "Every constant of the arms' "
+                                       "models (typical patient) and the population model"))
+    return f"raadsim report: trial {arms}", "".join(parts)
