@@ -94,7 +94,7 @@ def _run(job: Job, tf: TrialFile) -> None:
         cat = tf.arm_scenario(tf.trial.arm[0]).catalogue()
         with LOCK:  # compile every arm's model now, serialised with the app's simulations
             for arm in trial_mod.prepare_arms(tf, cat):
-                trial_mod._engine(arm)
+                trial_mod.arm_engine(arm)
         chunk = max(1, tf.population.n // 10)
 
         def progress(done: int, total: int) -> None:

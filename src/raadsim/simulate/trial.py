@@ -109,7 +109,7 @@ def prepare_arms(tf: TrialFile, cat: Catalogue) -> list[ArmModel]:
 _ENGINES: dict[tuple[str, str], RoadRunnerEngine] = {}
 
 
-def _engine(arm: ArmModel) -> RoadRunnerEngine:
+def arm_engine(arm: ArmModel) -> RoadRunnerEngine:
     """One compiled model per worker process and arm."""
     key = (arm.name, hashlib.sha1(arm.spec.to_antimony().encode()).hexdigest())
     if key not in _ENGINES:
@@ -146,7 +146,7 @@ def new_bands(arm: ArmModel) -> Bands:
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """Simulate patients ``[start, stop)`` of one arm."""
     arm = task.arm
-    eng = _engine(arm)
+    eng = arm_engine(arm)
     n_visits = len(arm.visit_rows)
     traj = np.empty((task.stop - task.start, len(arm.times_model), len(arm.variables)))
     rows = []
