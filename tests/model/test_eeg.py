@@ -1,5 +1,5 @@
 """Electrophysiology layer (model/eeg.py): spectrum properties, the linearisation, cost, and
-the eeg.* observables of simulate() for every drug."""
+the eeg.* observables of simulate() (every drug, species and route: test_every_drug.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from raadsim import scenario_from_dict, simulate
-from raadsim.drugs.catalogue import builtin
 from raadsim.model import eeg
 from raadsim.provenance import layer_params, sources
 
@@ -155,30 +154,6 @@ def test_fourteen_days_at_ten_minutes_runs_in_seconds():
     t0 = time.perf_counter()
     eeg.observables(st)
     assert time.perf_counter() - t0 < 5
-
-
-HUMAN = {"ketamine": "0.5 mg/kg", "esketamine": "84 mg", "arketamine": "0.5 mg/kg",
-         "hnk_2r6r": "4 mg/kg", "psilocybin": "25 mg", "lsd": "100 ug", "dmt": "20 mg",
-         "ayahuasca": "0.85 mg/kg", "midazolam": "0.045 mg/kg", "placebo": "0 mg",
-         "saline": "0 mg"}
-RODENT = {"ketamine": "10 mg/kg", "esketamine": "10 mg/kg", "arketamine": "10 mg/kg",
-          "hnk_2r6r": "10 mg/kg", "psilocybin": "1 mg/kg", "lsd": "0.1 mg/kg",
-          "dmt": "5 mg/kg", "placebo": "0 mg", "saline": "0 mg"}
-CASES = [(d, sp, sorted(routes)[0]) for d, drug in sorted(builtin().drugs.items())
-         for sp, routes in drug.routes.items()]
-
-
-@pytest.mark.parametrize(("drug", "species", "route"), CASES)
-def test_every_drug_gives_finite_stable_spectra(drug, species, route):
-    amount = HUMAN[drug] if species == "human" else RODENT[drug]
-    sc = scenario_from_dict({"subject": {"species": species},
-                             "dose": [{"drug": drug, "amount": amount, "route": route}],
-                             "simulation": {"end": "8 h", "output_every": "15 min",
-                                            "observables": list(eeg.OBSERVABLES)}})
-    r = simulate(sc)
-    for name, v in r.values.items():
-        assert np.all(np.isfinite(v)) and np.all(v > 0), name
-    assert np.all(r.values["eeg.spectral_entropy"] < 1)
 
 
 def test_culture_bath_gives_spectra():

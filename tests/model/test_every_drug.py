@@ -37,6 +37,10 @@ def test_plausible_time_courses(drug, species, route):
             assert v.min() >= -1e-6 and v[-1] <= 0.01 * max(v.max(), 1e-9), name
         if name.startswith(("circuit.", "signal.")):
             assert abs(v[-1] - 1) < 0.05, name  # back to baseline after 3 weeks
+        if name.startswith("eeg."):  # spectra stay positive; entropy is normalised
+            assert np.all(v > 0), name
+            if name == "eeg.spectral_entropy":
+                assert np.all(v < 1)
         if name == "clinic.sbp_change":  # mmHg above pre-dose, gone after 3 weeks
             assert v.min() >= -1e-6 and v.max() <= 40 and v[-1] <= 0.01 * max(v.max(), 1e-9)
         if name == "clinic.madrs":

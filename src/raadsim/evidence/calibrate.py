@@ -64,6 +64,9 @@ class Problem:
     procedure: str
     fit: Callable[[dict[str, Record], dict[str, float]], dict[str, float]]
     slow: bool = False
+    # Fixed starting values of an iterative fit; None: the fit starts from the stored values
+    # (the closed forms ignore their start).
+    start: dict[str, float] | None = None
 
 
 def published(recs: dict[str, Record], rid: str) -> float:
@@ -179,8 +182,8 @@ def clinic_bounds() -> dict[str, tuple[float, float]]:
 def _clinic_fit(recs: dict[str, Record], start: dict[str, float], maxiter: int = 80,
                 executor: str = "processes", log: Callable[[str], None] = print
                 ) -> dict[str, float]:
-    """Nelder–Mead on log-parameters from :data:`CLINIC_START` (``start``, the stored values,
-    is not used), inside :func:`clinic_bounds`."""
+    """Nelder–Mead on log-parameters from ``start`` (the problem's fixed
+    :data:`CLINIC_START`), inside :func:`clinic_bounds`."""
     import numpy as np
     from scipy.optimize import minimize
 
@@ -196,7 +199,7 @@ def _clinic_fit(recs: dict[str, Record], start: dict[str, float], maxiter: int =
         log(f"{value:9.3f}  " + "  ".join(f"{k}={v:.4g}" for k, v in x.items()))
         return value
 
-    z0 = np.log([CLINIC_START[k] for k in names])
+    z0 = np.log([start[k] for k in names])
     simplex = np.vstack([z0, z0 + 0.4 * np.eye(len(names))])  # ±50 % steps
     res = minimize(f, z0, method="Nelder-Mead",
                    options={"maxiter": maxiter, "xatol": 0.02, "fatol": 0.05,
@@ -263,7 +266,7 @@ PROBLEMS: tuple[Problem, ...] = (
             "samples; raadsim.evidence.calibrate, problem 'clinic'; objective at the stored "
             "values in data/calibration/clinic.toml). Weakly identified: the objective is a "
             "step function of the parameters at the level of the samples' binomial noise",
-            _clinic_fit, slow=True),
+            _clinic_fit, slow=True, start=CLINIC_START),
 )
 
 
@@ -302,7 +305,7 @@ def stored(p: Problem) -> dict[str, float]:
 def run_problem(p: Problem, **kwargs) -> dict[str, float]:
     """Fit one problem; returns ``{parameter: fitted value}`` (nothing is written)."""
     recs = {r.id: r for r in calibration_records(list(p.records))}
-    return p.fit(recs, stored(p), **kwargs)
+    return p.fit(recs, dict(p.start) if p.start is not None else stored(p), **kwargs)
 
 
 def _significant(x: float, digits: int = 6) -> float:
@@ -352,7 +355,7 @@ def write_fit_summary(p: Problem, executor: str = "processes") -> Path:
     doc["problem"] = p.id
     doc["procedure"] = p.procedure
     doc["records"] = list(p.records)
-    doc["start"] = dict(CLINIC_START) if p.id == "clinic" else {}
+    doc["start"] = dict(p.start or {})
     doc["objective_at_stored_values"] = objective(recs, values, executor)
     doc["stored_values"] = values
     path = fit_summary_path(p)
