@@ -138,6 +138,9 @@ def main() -> None:
           f"for 10,000 x 2 on 2 cores)")
     if td is not None:
         print(f"wall time on Dask: {td:.1f} s")
+    floor = arms * n / (rate["(a) bare roadrunner loop"] * w)
+    print(f"floor set by the bare loop alone (same SBML, {w} perfectly parallel cores): "
+          f"{floor:.1f} s; process pool / floor {tc / floor:.2f}")
     if not args.no_memory:
         small, big = peak_worker_rss_mb(max(n // 4, 1), w), peak_worker_rss_mb(n, w)
         print(f"peak worker RSS: {small:.0f} MB at n = {max(n // 4, 1)}, {big:.0f} MB at "

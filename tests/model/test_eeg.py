@@ -163,3 +163,29 @@ def test_culture_bath_gives_spectra():
                                             "observables": ["eeg.gamma_power"]}})
     v = simulate(sc).values["eeg.gamma_power"]
     assert np.all(np.isfinite(v)) and v[-1] != pytest.approx(1.0)
+
+
+def test_simulate_params_reach_the_eeg_parameters():
+    """simulate(params=...) overrides eeg.toml values (in their own unit) as it does model
+    parameters: a slower NMDA synapse changes the ketamine spectrum, leaves the ODE
+    observables alone, and a name matching nothing anywhere is still an error."""
+    from raadsim.errors import InputError
+
+    raw = {"subject": {"species": "human"},
+           "dose": [{"drug": "ketamine", "amount": "0.5 mg/kg", "route": "iv",
+                     "infusion": "40 min"}],
+           "simulation": {"end": "1 h", "output_every": "10 min",
+                          "observables": ["eeg.gamma_power", "eeg.delta_power",
+                                          "occupancy.nmdar"]}}
+    sc = scenario_from_dict(raw)
+    base = simulate(sc)
+    tau = layer_params("eeg")["tau_nmda"].value
+    slow = simulate(sc, params={"tau_nmda": 2 * tau})
+    assert not np.allclose(slow.values["eeg.delta_power"], base.values["eeg.delta_power"])
+    np.testing.assert_array_equal(slow.values["occupancy.nmdar"], base.values["occupancy.nmdar"])
+    # drug-free points stay at 1: the baseline is the overridden microcircuit's own
+    assert slow.values["eeg.gamma_power"][0] == pytest.approx(1.0, abs=1e-9)
+    with pytest.raises(InputError):
+        simulate(sc, params={"no_such_parameter": 1.0})
+    assert eeg.overrides_from({"tau_*": 1.0}) == (("tau_ampa", 1.0), ("tau_gaba", 1.0),
+                                                 ("tau_nmda", 1.0))

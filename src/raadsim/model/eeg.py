@@ -85,12 +85,40 @@ class Microcircuit:
     bands: dict[str, tuple[float, float]]
 
 
+Overrides = tuple[tuple[str, float], ...]
+
+
+def parameter_names() -> list[str]:
+    """Names of the ``eeg.toml`` parameters."""
+    return list(layer_params(LAYER))
+
+
+def overrides_from(params: Mapping[str, float] | None) -> Overrides:
+    """The user parameter overrides (names or ``fnmatch`` patterns) that name ``eeg.toml``
+    parameters, as :func:`microcircuit` takes them (values in each parameter's unit)."""
+    import fnmatch
+
+    hits: dict[str, float] = {}
+    for pattern, value in (params or {}).items():
+        hits |= dict.fromkeys(fnmatch.filter(parameter_names(), pattern), float(value))
+    return tuple(sorted(hits.items()))
+
+
 @cache
-def microcircuit() -> Microcircuit:
-    """The microcircuit built from ``data/parameters/eeg.toml``."""
+def microcircuit(overrides: Overrides = ()) -> Microcircuit:
+    """The microcircuit built from ``data/parameters/eeg.toml``; ``overrides`` replace
+    parameter values (each in the unit ``eeg.toml`` gives it)."""
     P = layer_params(LAYER)
+    over = dict(overrides)
+    unknown = [n for n in over if n not in P]
+    if unknown:
+        raise ModelError(f"eeg: unknown parameter {unknown[0]}")
 
     def v(name: str, unit: str | None = None) -> float:
+        if name in over:
+            from ..units import convert
+
+            return convert(over[name], P[name].unit, unit or P[name].unit)
         return P[name].in_unit(unit or P[name].unit)
 
     GE = np.zeros((4, 4))
@@ -230,17 +258,18 @@ def spectra(state: Mapping[str, np.ndarray], mc: Microcircuit | None = None
 
 
 @cache
-def baseline_spectrum() -> np.ndarray:
-    """Spectrum of the drug-free microcircuit."""
+def baseline_spectrum(overrides: Overrides = ()) -> np.ndarray:
+    """Spectrum of the drug-free microcircuit (with the same parameter ``overrides``)."""
     one = np.ones(1)
     state = {"B_int_total": 0 * one, "B_pyr_total": 0 * one, "X_ext": one,
              "ampar_drive": one, "G_glu": one}
-    return spectra(state)[1][0]
+    return spectra(state, microcircuit(overrides))[1][0]
 
 
-def band_powers(freqs: np.ndarray, P: np.ndarray) -> dict[str, np.ndarray]:
+def band_powers(freqs: np.ndarray, P: np.ndarray, mc: Microcircuit | None = None
+                ) -> dict[str, np.ndarray]:
     """Power in each band (lower edge inclusive), absolute, per row of ``P``."""
-    mc = microcircuit()
+    mc = mc or microcircuit()
     df = freqs[1] - freqs[0]
     out = {}
     for band, (lo, hi) in mc.bands.items():
@@ -256,16 +285,18 @@ def spectral_entropy(P: np.ndarray) -> np.ndarray:
     return -(p * np.log(np.where(p > 0, p, 1.0))).sum(axis=-1) / np.log(P.shape[-1])
 
 
-def observables(state: Mapping[str, np.ndarray], names: Sequence[str] | None = None
-                ) -> dict[str, np.ndarray]:
-    """The ``eeg.*`` observables (all, or ``names``) for each time point of a drug state."""
+def observables(state: Mapping[str, np.ndarray], names: Sequence[str] | None = None,
+                overrides: Overrides = ()) -> dict[str, np.ndarray]:
+    """The ``eeg.*`` observables (all, or ``names``) for each time point of a drug state;
+    ``overrides`` replace ``eeg.toml`` parameter values (see :func:`microcircuit`)."""
     names = list(OBSERVABLES) if names is None else list(names)
     unknown = [n for n in names if n not in OBSERVABLES]
     if unknown:
         raise ModelError(f"eeg: unknown observable {unknown[0]}")
-    freqs, P, _ = spectra(state)
-    rel = band_powers(freqs, P)
-    base = band_powers(freqs, baseline_spectrum())
+    mc = microcircuit(overrides)
+    freqs, P, _ = spectra(state, mc)
+    rel = band_powers(freqs, P, mc)
+    base = band_powers(freqs, baseline_spectrum(overrides), mc)
     values = {f"eeg.{b}_power": rel[b] / base[b] for b in BANDS}
     values["eeg.spectral_entropy"] = spectral_entropy(P)
     return {n: values[n] for n in names}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -63,13 +63,15 @@ def select_observables(spec: ModelSpec, requested: list[str] | None) -> list[str
     return list(requested)
 
 
-def expand_params(spec: ModelSpec, params: Mapping[str, float] | None) -> dict[str, float]:
+def expand_params(spec: ModelSpec, params: Mapping[str, float] | None,
+                  elsewhere: Sequence[str] = ()) -> dict[str, float]:
     """Map parameter names or ``fnmatch`` patterns (``ka_psilocybin_oral_*``) to the model's
-    parameter names; a name or pattern that matches nothing is an InputError."""
+    parameter names; a name or pattern that matches nothing (neither the model nor the
+    names in ``elsewhere``, e.g. the post-processing EEG parameters) is an InputError."""
     out: dict[str, float] = {}
     for pattern, value in (params or {}).items():
         hits = fnmatch.filter(spec.params, pattern)
-        if not hits:
+        if not hits and not fnmatch.filter(elsewhere, pattern):
             raise InputError("parameter override", pattern, "a parameter name (or pattern) of "
                              "this scenario's model")
         out.update(dict.fromkeys(hits, float(value)))
@@ -81,7 +83,8 @@ def simulate(sc: Scenario, cat: Catalogue | None = None, engine: EngineName = "r
              params: Mapping[str, float] | None = None,
              engine_factory: Callable[[ModelSpec], Any] | None = None) -> Result:
     """Simulate one scenario and return the trajectories of its observables. ``params``
-    overrides model parameters (names or patterns, see :func:`expand_params`).
+    overrides model parameters (names or patterns, see :func:`expand_params`), including
+    the ``eeg.toml`` parameters of the ``eeg.*`` observables (in the unit that file gives).
     ``engine_factory(spec)`` replaces the engine (anything with ``name`` and the engines'
     ``run``), e.g. a cache of compiled models (``raadsim.app.compute``)."""
     cat = cat or sc.catalogue()
@@ -93,7 +96,7 @@ def simulate(sc: Scenario, cat: Catalogue | None = None, engine: EngineName = "r
     names = select_observables(spec, None if requested is None else
                                [o for o in requested if o not in eeg.OBSERVABLES])
     start, end, step = sc.window()
-    over = expand_params(spec, params)
+    over = expand_params(spec, params, elsewhere=eeg.parameter_names())
     if engine_factory is not None:
         eng = engine_factory(spec)
     else:
@@ -104,7 +107,7 @@ def simulate(sc: Scenario, cat: Catalogue | None = None, engine: EngineName = "r
     values = {o: vals[:, i] for i, o in enumerate(names)}
     if eeg_names:
         values |= eeg.observables(dict(zip(eeg.STATE, vals[:, len(names):].T, strict=True)),
-                                  eeg_names)
+                                  eeg_names, eeg.overrides_from(params))
     order = requested or list(values)
     return Result(
         time_h=t + spec.t_start,
