@@ -35,8 +35,10 @@ storage and plots are pyPESTO's.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -266,6 +268,16 @@ def _engine(workers: int):
     return SingleCoreEngine() if workers == 1 else MultiProcessEngine(n_procs=workers)
 
 
+@contextlib.contextmanager
+def _quiet_petab_alias():
+    """Pickling the objective for worker processes touches the ``petab._lambdifygenerated``
+    alias, which petab deprecates with one warning per pickle (thousands in a profile run)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning,
+                                message=r"Accessing `petab\._lambdifygenerated` is deprecated")
+        yield
+
+
 def fit(yaml_path: str | Path, n_starts: int = 10, profiles: bool = True, seed: int = 0,
         log: Callable[[str], None] = print, workers: int = 1,
         profile_parameters: list[str] | None = None, inner_max_nfev: int = 20,
@@ -304,8 +316,9 @@ def fit(yaml_path: str | Path, n_starts: int = 10, profiles: bool = True, seed: 
         f"{workers} worker{'s' if workers > 1 else ''}")
     problem.startpoint_method = LatinHypercubeStartpoints()
     t0 = time.perf_counter()
-    result = optimize.minimize(problem, optimizer=opt, n_starts=n_starts, engine=engine,
-                               progress_bar=False, filename=None)
+    with _quiet_petab_alias():
+        result = optimize.minimize(problem, optimizer=opt, n_starts=n_starts, engine=engine,
+                                   progress_bar=False, filename=None)
     seconds = {"multistart": time.perf_counter() - t0}
     best = result.optimize_result.list[0]
     # pyPESTO's fval is ½Σr²; the likelihood adds ½Σ ln(2πσ²)
@@ -323,10 +336,11 @@ def fit(yaml_path: str | Path, n_starts: int = 10, profiles: bool = True, seed: 
         inner = optimize.ScipyOptimizer(method="ls_trf", tol=1e-6, options={
             "max_nfev": inner_max_nfev, "xtol": 1e-6, "gtol": 1e-6})
         t0 = time.perf_counter()
-        result = profile.parameter_profile(problem, result, optimizer=inner, engine=engine,
-                                           profile_index=index,
-                                           profile_options=options,
-                                           progress_bar=False, filename=None)
+        with _quiet_petab_alias():
+            result = profile.parameter_profile(problem, result, optimizer=inner,
+                                               engine=engine, profile_index=index,
+                                               profile_options=options,
+                                               progress_bar=False, filename=None)
         seconds["profiles"] = time.perf_counter() - t0
         for i in index:
             name = obj.x_ids[i]
