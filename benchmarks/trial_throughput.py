@@ -12,8 +12,9 @@ Measures, in one run, on examples/ketamine_trial.toml (twice-weekly ketamine vs 
 (c) raadsim on a process pool using all cores;
 (d) raadsim on a Dask LocalCluster using all cores (skipped without the dask extra).
 
-(a) and (b) run on a subset of patients (``--serial-patients``, default 400 per arm) to keep
-the benchmark short; (c) and (d) run the full trial. Peak memory (max RSS of a worker
+(a) and (b) run, alternately and ``--repeats`` times (median used), on a subset of patients
+(``--serial-patients``, default 400 per arm) to keep the benchmark short; (c) and (d) run the
+full trial. Peak memory (max RSS of a worker
 process) is printed for (c) at n/4 and n patients to show it does not grow with n.
 """
 
@@ -26,6 +27,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 TRIAL = ROOT / "examples" / "ketamine_trial.toml"
@@ -102,14 +105,21 @@ def main() -> None:
     ap.add_argument("--serial-patients", type=int, default=400,
                     help="patients per arm for the serial measurements (a) and (b)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="repeats of the serial measurements (a) and (b); medians are used")
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--no-memory", action="store_true")
     args = ap.parse_args()
     n, ns, w = args.patients, min(args.serial_patients, args.patients), args.workers
     arms = 2
 
-    ta = bare_loop(ns)
-    tb = raadsim_run(ns, "serial", 1)
+    # (a) and (b) alternate, ``--repeats`` times each; the median is used (this machine's
+    # speed drifts by about 10 % between minutes, which a single short run would carry).
+    runs_a, runs_b = [], []
+    for _ in range(args.repeats):
+        runs_a.append(bare_loop(ns))
+        runs_b.append(raadsim_run(ns, "serial", 1))
+    ta, tb = float(np.median(runs_a)), float(np.median(runs_b))
     tc = raadsim_run(n, "processes", w)
     rate = {"(a) bare roadrunner loop": arms * ns / ta,
             "(b) raadsim serial": arms * ns / tb,
@@ -125,6 +135,11 @@ def main() -> None:
     print(f"{'executor':40s} {'patients/s/core':>16s}")
     for k, v in rate.items():
         print(f"{k:40s} {v:16.1f}")
+    if args.repeats > 1:
+        for label, runs in (("(a)", runs_a), ("(b)", runs_b)):
+            r = sorted(arms * ns / t for t in runs)
+            print(f"{label} over {args.repeats} repeats: {r[0]:.1f} to {r[-1]:.1f} "
+                  "patients/s/core (median above)")
     b = rate["(b) raadsim serial"]
     print("\nratios")
     print(f"  raadsim serial / bare loop            {b / rate['(a) bare roadrunner loop']:.3f}"
