@@ -118,13 +118,16 @@ def test_ampa_gain_raises_power_and_nbqx_lowers_it():
     assert all(down[b][0] < 1 for b in BANDS)
 
 
+def _ketamine_iv(end: str, observables: list[str]) -> dict:
+    """Raw scenario: 0.5 mg/kg ketamine IV over 40 min, output every 10 min."""
+    return {"subject": {"species": "human"},
+            "dose": [{"drug": "ketamine", "amount": "0.5 mg/kg", "route": "iv",
+                      "infusion": "40 min"}],
+            "simulation": {"end": end, "output_every": "10 min", "observables": observables}}
+
+
 def test_observables_are_selectable_and_ordered():
-    raw = {"subject": {"species": "human"},
-           "dose": [{"drug": "ketamine", "amount": "0.5 mg/kg", "route": "iv",
-                     "infusion": "40 min"}],
-           "simulation": {"end": "2 h", "output_every": "10 min",
-                          "observables": ["eeg.gamma_power", "occupancy.nmdar",
-                                          "eeg.alpha_power"]}}
+    raw = _ketamine_iv("2 h", ["eeg.gamma_power", "occupancy.nmdar", "eeg.alpha_power"])
     r = simulate(scenario_from_dict(raw))
     assert list(r.values) == ["eeg.gamma_power", "occupancy.nmdar", "eeg.alpha_power"]
     assert r.units["eeg.gamma_power"] == "1"
@@ -171,13 +174,8 @@ def test_simulate_params_reach_the_eeg_parameters():
     observables alone, and a name matching nothing anywhere is still an error."""
     from raadsim.errors import InputError
 
-    raw = {"subject": {"species": "human"},
-           "dose": [{"drug": "ketamine", "amount": "0.5 mg/kg", "route": "iv",
-                     "infusion": "40 min"}],
-           "simulation": {"end": "1 h", "output_every": "10 min",
-                          "observables": ["eeg.gamma_power", "eeg.delta_power",
-                                          "occupancy.nmdar"]}}
-    sc = scenario_from_dict(raw)
+    sc = scenario_from_dict(_ketamine_iv("1 h", ["eeg.gamma_power", "eeg.delta_power",
+                                                 "occupancy.nmdar"]))
     base = simulate(sc)
     tau = layer_params("eeg")["tau_nmda"].value
     slow = simulate(sc, params={"tau_nmda": 2 * tau})
