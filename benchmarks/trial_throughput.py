@@ -93,6 +93,8 @@ def peak_worker_rss_mb(n: int, workers: int) -> float:
             "import trial_throughput as b;"
             "from raadsim.simulate.trial import run_trial;"
             f"tf, cat = b.load({n}); run_trial(tf, cat, executor='processes', workers={workers});"
+            # the pool is kept for the next call: stop it so its workers count as children
+            "from raadsim.simulate.executors import shutdown_pool; shutdown_pool();"
             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

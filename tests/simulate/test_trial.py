@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +119,26 @@ def test_lost_worker_chunk_is_rerun(tmp_path):
 
 def _always_die(task):
     os._exit(1)
+
+
+def _pid(task):
+    return os.getpid()
+
+
+def test_worker_processes_are_kept_between_calls():
+    """A second call on as many workers reuses the first call's processes (no new spawn or
+    model compilation); after a worker dies between calls, a fresh pool takes over."""
+    from raadsim.simulate.executors import shutdown_pool
+
+    shutdown_pool()
+    first = set(map_chunks(_pid, range(8), "processes", workers=2))
+    second = set(map_chunks(_pid, range(8), "processes", workers=2))
+    assert second <= first and os.getpid() not in first
+    os.kill(next(iter(first)), 9)
+    time.sleep(0.5)
+    third = set(map_chunks(_pid, range(8), "processes", workers=2))
+    assert third and not third & first
+    shutdown_pool()
 
 
 def test_worker_that_always_dies_is_reported():

@@ -4,13 +4,16 @@ libRoadRunner holds the GIL while it integrates, so there are no thread pools: p
 executors use processes (one compiled model per worker and arm, cached in the worker).
 
 * ``serial`` — in this process.
-* ``processes`` — a spawn-context process pool. If a worker dies, the pool breaks; the chunks
-  that had not returned are re-run on a fresh pool (up to ``retries`` times).
+* ``processes`` — a spawn-context process pool, kept for the next call with the same number
+  of workers, so repeated calls (calibration, validation, the app) neither spawn workers nor
+  recompile models again. If a worker dies, the pool breaks; the chunks that had not returned
+  are re-run on a fresh pool (up to ``retries`` times).
 * ``dask`` — ``dask.distributed`` (extra ``raadsim[dask]``): a LocalCluster of single-threaded
   worker processes, or the scheduler at ``address``. Dask re-runs the chunks of a lost worker.
 
-Results are yielded as chunks finish (in any order). On Ctrl-C the pool is torn down and the
-``KeyboardInterrupt`` propagates; callers write outputs only after the last chunk.
+Results are yielded as chunks finish (in any order). On Ctrl-C (or any error) the pool is torn
+down and discarded and the exception propagates; callers write outputs only after the last
+chunk.
 """
 
 from __future__ import annotations
@@ -50,15 +53,46 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
+_POOL: dict[int, ProcessPoolExecutor] = {}
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """The kept pool of ``workers`` processes (a pool of another size is shut down)."""
+    for n in [n for n in _POOL if n != workers]:
+        _POOL.pop(n).shutdown(wait=True)
+    if workers not in _POOL:
+        _POOL[workers] = ProcessPoolExecutor(max_workers=workers,
+                                             mp_context=multiprocessing.get_context("spawn"))
+    return _POOL[workers]
+
+
+def _discard(pool: ProcessPoolExecutor, terminate: bool) -> None:
+    for n, p in list(_POOL.items()):
+        if p is pool:
+            del _POOL[n]
+    if terminate:
+        _terminate(pool)
+    else:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def shutdown_pool() -> None:
+    """Stop the kept worker processes (they also stop when the interpreter exits)."""
+    for n in list(_POOL):
+        _POOL.pop(n).shutdown(wait=True)
+
+
 def _processes(fn: Callable[[T], R], tasks: Sequence[T], workers: int, retries: int
                ) -> Iterator[R]:
     pending = list(range(len(tasks)))
-    ctx = multiprocessing.get_context("spawn")
     for attempt in range(retries + 1):
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx)
-        futures: dict[Future, int] = {pool.submit(fn, tasks[i]): i for i in pending}
+        pool = _pool(workers)
         broken = False
         try:
+            try:
+                futures: dict[Future, int] = {pool.submit(fn, tasks[i]): i for i in pending}
+            except BrokenProcessPool:       # a kept pool whose worker died since its last use
+                futures, broken = {}, True
             remaining = set(futures)
             while remaining:
                 finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
@@ -71,11 +105,11 @@ def _processes(fn: Callable[[T], R], tasks: Sequence[T], workers: int, retries: 
                     pending.remove(futures[fut])
                     yield result
         except BaseException:
-            _terminate(pool)
+            _discard(pool, terminate=True)
             raise
-        pool.shutdown(wait=True)
         if not broken:
             return
+        _discard(pool, terminate=False)
         if attempt == retries:
             raise ModelError(f"worker processes died {retries + 1} times; "
                              f"{len(pending)} chunks could not be run")

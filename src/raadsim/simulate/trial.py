@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -108,14 +109,19 @@ def prepare_arms(tf: TrialFile, cat: Catalogue) -> list[ArmModel]:
     return arms
 
 
-_ENGINES: dict[tuple[str, str], RoadRunnerEngine] = {}
+_ENGINES: OrderedDict[tuple[str, str], RoadRunnerEngine] = OrderedDict()
+MAX_ENGINES = 16        # compiled models kept per process (worker processes are kept too)
 
 
 def arm_engine(arm: ArmModel) -> RoadRunnerEngine:
-    """One compiled model per worker process and arm."""
+    """One compiled model per worker process and arm (the ``MAX_ENGINES`` most recent)."""
     key = (arm.name, hashlib.sha1(arm.spec.to_antimony().encode()).hexdigest())
-    if key not in _ENGINES:
+    if key in _ENGINES:
+        _ENGINES.move_to_end(key)
+    else:
         _ENGINES[key] = RoadRunnerEngine(arm.spec, TRIAL_RTOL, TRIAL_ATOL)
+        while len(_ENGINES) > MAX_ENGINES:
+            _ENGINES.popitem(last=False)
     return _ENGINES[key]
 
 
