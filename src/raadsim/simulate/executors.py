@@ -19,6 +19,7 @@ chunk.
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -54,22 +55,25 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
 
 
 _POOL: dict[int, ProcessPoolExecutor] = {}
+_POOL_LOCK = threading.Lock()
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
     """The kept pool of ``workers`` processes (a pool of another size is shut down)."""
-    for n in [n for n in _POOL if n != workers]:
-        _POOL.pop(n).shutdown(wait=True)
-    if workers not in _POOL:
-        _POOL[workers] = ProcessPoolExecutor(max_workers=workers,
-                                             mp_context=multiprocessing.get_context("spawn"))
-    return _POOL[workers]
+    with _POOL_LOCK:
+        for n in [n for n in _POOL if n != workers]:
+            _POOL.pop(n).shutdown(wait=True)
+        if workers not in _POOL:
+            _POOL[workers] = ProcessPoolExecutor(
+                max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        return _POOL[workers]
 
 
 def _discard(pool: ProcessPoolExecutor, terminate: bool) -> None:
-    for n, p in list(_POOL.items()):
-        if p is pool:
-            del _POOL[n]
+    with _POOL_LOCK:
+        for n, p in list(_POOL.items()):
+            if p is pool:
+                del _POOL[n]
     if terminate:
         _terminate(pool)
     else:
@@ -78,8 +82,10 @@ def _discard(pool: ProcessPoolExecutor, terminate: bool) -> None:
 
 def shutdown_pool() -> None:
     """Stop the kept worker processes (they also stop when the interpreter exits)."""
-    for n in list(_POOL):
-        _POOL.pop(n).shutdown(wait=True)
+    with _POOL_LOCK:
+        pools = [_POOL.pop(n) for n in list(_POOL)]
+    for pool in pools:
+        pool.shutdown(wait=True)
 
 
 def _processes(fn: Callable[[T], R], tasks: Sequence[T], workers: int, retries: int
