@@ -15,13 +15,14 @@ and, to separate raadsim's parallel overhead from the machine's, (a) on every co
 
 (a) and (b) run, alternately and ``--repeats`` times (median used), on a subset of patients
 (``--serial-patients``, default 400 per arm) to keep the benchmark short; (c) and (d) run the
-full trial. Peak memory (max RSS of a worker
-process) is printed for (c) at n/4 and n patients to show it does not grow with n.
+full trial. Peak memory (max RSS of a worker process) is printed for (c) at n/4 and n patients
+to show it does not grow with n.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import resource
 import subprocess
@@ -124,8 +125,6 @@ def main() -> None:
         runs_b.append(raadsim_run(ns, "serial", 1))
     ta, tb = float(np.median(runs_a)), float(np.median(runs_b))
     # the machine's own scaling: w bare loops at once, one per process
-    import multiprocessing
-
     with multiprocessing.get_context("spawn").Pool(w) as pool:
         t_par = pool.map(bare_loop, [ns] * w)
     rate_par = float(np.mean([arms * ns / t for t in t_par]))

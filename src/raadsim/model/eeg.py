@@ -98,9 +98,9 @@ def overrides_from(params: Mapping[str, float] | None) -> Overrides:
     parameters, as :func:`microcircuit` takes them (values in each parameter's unit)."""
     import fnmatch
 
-    hits: dict[str, float] = {}
+    names, hits = parameter_names(), {}
     for pattern, value in (params or {}).items():
-        hits |= dict.fromkeys(fnmatch.filter(parameter_names(), pattern), float(value))
+        hits |= dict.fromkeys(fnmatch.filter(names, pattern), float(value))
     return tuple(sorted(hits.items()))
 
 
@@ -115,11 +115,8 @@ def microcircuit(overrides: Overrides = ()) -> Microcircuit:
         raise ModelError(f"eeg: unknown parameter {unknown[0]}")
 
     def v(name: str, unit: str | None = None) -> float:
-        if name in over:
-            from ..units import convert
-
-            return convert(over[name], P[name].unit, unit or P[name].unit)
-        return P[name].in_unit(unit or P[name].unit)
+        p = P[name].model_copy(update={"value": over[name]}) if name in over else P[name]
+        return p.in_unit(unit or p.unit)
 
     GE = np.zeros((4, 4))
     GI = np.zeros((4, 4))

@@ -5,7 +5,7 @@ executors use processes (one compiled model per worker and arm, cached in the wo
 
 * ``serial`` — in this process.
 * ``processes`` — a spawn-context process pool, kept for the next call with the same number
-  of workers, so repeated calls (calibration, validation, the app) neither spawn workers nor
+  of workers, so repeated calls (calibration, validation, API loops) neither spawn workers nor
   recompile models again. If a worker dies, the pool breaks; the chunks that had not returned
   are re-run on a fresh pool (up to ``retries`` times).
 * ``dask`` — ``dask.distributed`` (extra ``raadsim[dask]``): a LocalCluster of single-threaded
@@ -54,26 +54,24 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-_POOL: dict[int, ProcessPoolExecutor] = {}
-_POOL_LOCK = threading.Lock()
+_KEPT: list[tuple[int, ProcessPoolExecutor]] = []   # (workers, pool): at most one kept pool
+_KEPT_LOCK = threading.Lock()
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
-    """The kept pool of ``workers`` processes (a pool of another size is shut down)."""
-    with _POOL_LOCK:
-        for n in [n for n in _POOL if n != workers]:
-            _POOL.pop(n).shutdown(wait=True)
-        if workers not in _POOL:
-            _POOL[workers] = ProcessPoolExecutor(
-                max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-        return _POOL[workers]
+    """The kept pool, if it has ``workers`` processes; otherwise a new one is kept instead."""
+    with _KEPT_LOCK:
+        if _KEPT and _KEPT[0][0] != workers:
+            _KEPT.pop()[1].shutdown(wait=True)
+        if not _KEPT:
+            _KEPT.append((workers, ProcessPoolExecutor(
+                max_workers=workers, mp_context=multiprocessing.get_context("spawn"))))
+        return _KEPT[0][1]
 
 
 def _discard(pool: ProcessPoolExecutor, terminate: bool) -> None:
-    with _POOL_LOCK:
-        for n, p in list(_POOL.items()):
-            if p is pool:
-                del _POOL[n]
+    with _KEPT_LOCK:
+        _KEPT[:] = [k for k in _KEPT if k[1] is not pool]
     if terminate:
         _terminate(pool)
     else:
@@ -82,8 +80,9 @@ def _discard(pool: ProcessPoolExecutor, terminate: bool) -> None:
 
 def shutdown_pool() -> None:
     """Stop the kept worker processes (they also stop when the interpreter exits)."""
-    with _POOL_LOCK:
-        pools = [_POOL.pop(n) for n in list(_POOL)]
+    with _KEPT_LOCK:
+        pools = [pool for _, pool in _KEPT]
+        _KEPT.clear()
     for pool in pools:
         pool.shutdown(wait=True)
 
