@@ -227,8 +227,31 @@ def trial(
                                keep_trajectories=keep_trajectories,
                                on_chunk=lambda done, total: bar.update(task, completed=done))
         write_trial(result, out, base_dir=trial_file.parent)
+    _print_endpoints(result.summary, tf.population.n)
     console.print(f"wrote {out}/trial.json, patients.parquet, timecourse.csv, figure.png, "
                   "trial_file.json")
+
+
+def _print_endpoints(summary: dict, n: int) -> None:
+    """The per-arm endpoints of a trial, with their 95 % CIs, as rich tables."""
+    from .report.trial_report import ENDPOINT_HEAD, RELAPSE_HEAD, endpoint_rows, relapse_rows
+
+    shown = ("arm", "visit", "mean change [95 % CI]", "response [95 % CI]",
+             "remission [95 % CI]")
+    keep = [ENDPOINT_HEAD.index(c) for c in shown]
+    endpoints = [[row[i] for i in keep] for row in endpoint_rows(summary)]
+    for title, head, rows in (
+            (f"trial endpoints, {n} virtual patients per arm (95 % CIs: Monte-Carlo "
+             "uncertainty; all columns in trial.json and raadsim report)", shown, endpoints),
+            ("relapse after the last dose", RELAPSE_HEAD, relapse_rows(summary))):
+        if not rows:
+            continue
+        table = Table(title=title)
+        for col in head:
+            table.add_column(col, overflow="fold")
+        for row in rows:
+            table.add_row(*(str(c) for c in row))
+        console.print(table)
 
 
 @app.command()

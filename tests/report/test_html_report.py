@@ -140,6 +140,8 @@ def test_trial_report(tmp_path):
     summary = json.loads((tmp_path / "t" / "trial.json").read_text())
     mean = summary["arms"]["ketamine"]["visits"]["1 d"]["madrs_mean"]
     assert f"{mean:.4g}" in html  # endpoint table
+    low, high = summary["arms"]["ketamine"]["visits"]["1 d"]["response_ci95"]
+    assert f"[{100 * low:.1f}, {100 * high:.1f}]" in html  # with its 95 % CI
     assert "ketamine vs placebo" in html  # contrasts
     assert "arm ketamine" in html and "arm placebo" in html  # a diagram per arm
     assert "<td>weight_mean</td>" in html  # population parameters

@@ -64,12 +64,17 @@ def test_trial_shape_and_endpoints(serial):
     s = serial.summary
     assert set(s["arms"]) == {"ketamine", "saline"}
     v = s["arms"]["ketamine"]["visits"]["1 d"]
-    assert set(v) == {"madrs_mean", "madrs_change_mean", "madrs_change_sd", "response_rate",
-                      "remission_rate", "n"} and v["n"] == 24
+    assert set(v) == {"madrs_mean", "madrs_change_mean", "madrs_change_sd", "madrs_change_ci95",
+                      "response_rate", "response_ci95", "remission_rate", "remission_ci95",
+                      "n"} and v["n"] == 24
+    for rate, ci in (("response_rate", "response_ci95"), ("remission_rate", "remission_ci95"),
+                     ("madrs_change_mean", "madrs_change_ci95")):
+        assert v[ci][0] <= v[rate] <= v[ci][1], (rate, v)
     c = s["contrasts"]["ketamine vs saline"]["1 d"]
     assert c["ci95"][0] < c["madrs_change_difference"] < c["ci95"][1]
     assert c["madrs_change_difference"] < 0 and c["cohens_d"] < 0
-    assert "median_days_to_relapse" in s["arms"]["ketamine"]
+    relapse = s["arms"]["ketamine"]
+    assert "median_days_to_relapse" in relapse and "median_days_to_relapse_ci95" in relapse
     tc = serial.timecourse
     assert list(tc.columns) == ["time_h", "observable", "arm", "mean", "sd", "p05", "p50", "p95"]
     assert (tc["p05"] <= tc["p50"] + 1e-9).all() and (tc["p50"] <= tc["p95"] + 1e-9).all()
@@ -178,6 +183,7 @@ def test_cli_trial_writes_all_outputs(tmp_path):
     res = CliRunner().invoke(app, ["trial", str(f), "--out", str(tmp_path / "o"),
                                    "--executor", "serial"])
     assert res.exit_code == 0, res.output
+    assert "trial endpoints" in res.output and "relapse after the last dose" in res.output
     names = sorted(p.name for p in (tmp_path / "o").iterdir())
     assert names == ["figure.png", "patients.parquet", "timecourse.csv", "trial.json",
                      "trial_file.json"]

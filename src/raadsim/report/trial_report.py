@@ -32,6 +32,52 @@ def _pct(x: float | None) -> str:
     return "" if x is None else f"{100 * x:.1f} %"
 
 
+def _interval(ci: list[float | None] | None, fmt) -> str:
+    """`` [low, high]`` for a 95 % CI, ``not reached`` for a missing upper limit."""
+    if not ci:
+        return ""
+    low, high = ("not reached" if v is None else fmt(v) for v in ci)
+    return f" [{low}, {high}]"
+
+
+def _pct_ci(rate: float | None, ci: list[float] | None) -> str:
+    return "" if rate is None else _pct(rate) + _interval(ci, lambda v: f"{100 * v:.1f}")
+
+
+ENDPOINT_HEAD = ("arm", "visit", "mean MADRS", "mean change [95 % CI]", "SD of change",
+                 "response [95 % CI]", "remission [95 % CI]", "n")
+RELAPSE_HEAD = ("arm", "median days to relapse (Kaplan–Meier) [95 % CI]",
+                "responders at last dose", "relapsed")
+
+
+def endpoint_rows(summary: dict) -> list[list[Any]]:
+    """One row per arm and visit of ``trial.json``, with 95 % CIs (HTML report and CLI)."""
+    rows = []
+    for arm, entry in summary.get("arms", {}).items():
+        for visit, v in entry.get("visits", {}).items():
+            change = f"{v['madrs_change_mean']:.2f}" + _interval(v.get("madrs_change_ci95"),
+                                                                 lambda x: f"{x:.2f}")
+            sd = v["madrs_change_sd"]
+            rows.append([arm, visit, v["madrs_mean"], change, "" if sd is None else sd,
+                         _pct_ci(v["response_rate"], v.get("response_ci95")),
+                         _pct_ci(v["remission_rate"], v.get("remission_ci95")), v["n"]])
+    return rows
+
+
+def relapse_rows(summary: dict) -> list[list[Any]]:
+    """One row per arm with a relapse analysis."""
+    rows = []
+    for arm, e in summary.get("arms", {}).items():
+        if "relapse" not in e:
+            continue
+        m = e.get("median_days_to_relapse")
+        median = "not reached" if m is None else f"{m:.3g}" + _interval(
+            e.get("median_days_to_relapse_ci95"), lambda x: f"{x:.3g}")
+        rows.append([arm, median, e["relapse"]["responders_after_last_dose"],
+                     e["relapse"]["relapsed"]])
+    return rows
+
+
 def design_section(tf: TrialFile | None) -> str:
     if tf is None:
         return ("<h2>Trial design</h2><p class='note'>This trial did not record its trial "
@@ -51,34 +97,24 @@ def design_section(tf: TrialFile | None) -> str:
 
 
 def endpoint_section(summary: dict) -> str:
-    rows = []
-    for arm, entry in summary.get("arms", {}).items():
-        for visit, v in entry.get("visits", {}).items():
-            rows.append([arm, visit, v["madrs_mean"], v["madrs_change_mean"],
-                         v["madrs_change_sd"], _pct(v["response_rate"]),
-                         _pct(v["remission_rate"]), v["n"]])
-    parts = ["<h2>Endpoints</h2>", table(
-        ["arm", "visit", "mean MADRS", "mean change", "SD of change", "response",
-         "remission", "n"], rows)]
-    relapse = [[arm, e.get("median_days_to_relapse"),
-                e["relapse"]["responders_after_last_dose"], e["relapse"]["relapsed"]]
-               for arm, e in summary.get("arms", {}).items() if "relapse" in e]
+    parts = ["<h2>Endpoints</h2><p class='note'>95 % CIs are the Monte-Carlo uncertainty of the "
+             "n virtual patients per arm (t interval for the mean change, Wilson score "
+             "intervals for rates).</p>", table(ENDPOINT_HEAD, endpoint_rows(summary))]
+    relapse = relapse_rows(summary)
     if relapse:
-        parts += ["<h3>Relapse after the last dose</h3>", table(
-            ["arm", "median days to relapse (Kaplan–Meier)", "responders at last dose",
-             "relapsed"], [[a, "not reached" if m is None else m, r, x]
-                           for a, m, r, x in relapse])]
+        parts += ["<h3>Relapse after the last dose</h3>", table(RELAPSE_HEAD, relapse)]
     crows = []
     for name, visits in summary.get("contrasts", {}).items():
         for visit, c in visits.items():
             ci = c.get("ci95")
             crows.append([name, visit, c["madrs_change_difference"],
                           "" if not ci else f"{ci[0]:.3g} to {ci[1]:.3g}", c.get("p_value"),
-                          c.get("cohens_d"), _pct(c.get("response_rate_difference"))])
+                          c.get("cohens_d"),
+                          _pct_ci(c.get("response_rate_difference"), c.get("response_ci95"))])
     if crows:
         parts += ["<h3>Contrasts against the control arm</h3>", table(
             ["contrast", "visit", "difference in MADRS change", "95 % CI", "p", "Cohen's d",
-             "response-rate difference"], crows)]
+             "response-rate difference [95 % CI]"], crows)]
     return "".join(parts)
 
 

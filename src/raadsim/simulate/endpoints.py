@@ -6,7 +6,12 @@ summaries and between-arm contrasts.
 * Response: rated MADRS <= (1 − r)·baseline (r = 0.5 for "50%"). Remission: rated <= cut-off.
 * Relapse ("response lost"), on the model MADRS every output step after the last dose: time
   from the last dose to the first loss of response, for patients who responded after it;
-  those still responding at the end are censored. The median is the Kaplan–Meier median.
+  those still responding at the end are censored. The median is the Kaplan–Meier median, with
+  a 95 % CI from the pointwise log-log confidence band of the survival curve (the times at
+  which its lower and upper limits fall to 0.5, as R's ``survfit`` reports it).
+* Per arm and visit, 95 % CIs express the Monte-Carlo uncertainty of n virtual patients: a
+  t interval for the mean MADRS change and Wilson score intervals for the response and
+  remission rates.
 * Contrasts (each arm vs the control arm): difference in mean MADRS change with its 95 % CI
   (Welch t for parallel arms, paired t for a paired design), Cohen's d (pooled SD) and the
   difference in response rate with a 95 % Wald CI.
@@ -69,28 +74,56 @@ def _relapse(arm: ArmModel, madrs: np.ndarray, response: float, base: float
     return float((t[-1] - arm.last_dose_h) / 24), False
 
 
-def km_median_days(days: pd.Series, observed: pd.Series) -> float | None:
-    """Kaplan–Meier median time to relapse (None if not reached or nobody at risk)."""
+def _first_below_half(curve) -> float | None:
+    """First time at which a step survival curve is at or below 0.5 (None if never)."""
+    below = np.flatnonzero(curve.probabilities <= 0.5)
+    return float(curve.quantiles[below[0]]) if len(below) else None
+
+
+def km_median_days(days: pd.Series, observed: pd.Series
+                   ) -> tuple[float | None, list[float | None] | None]:
+    """Kaplan–Meier median time to relapse and its 95 % CI (None where not reached; both
+    None if nobody was at risk or nobody relapsed)."""
     ok = days.notna()
     if not ok.any():
-        return None
+        return None, None
     d, o = days[ok].to_numpy(), observed[ok].to_numpy(bool)
     if not o.any():
+        return None, None
+    sf = stats.ecdf(stats.CensoredData(uncensored=d[o], right=d[~o])).sf
+    with warnings.catch_warnings():  # undefined (NaN) where S = 0 or 1, by the formula
+        warnings.simplefilter("ignore", RuntimeWarning)
+        band = sf.confidence_interval(0.95, method="log-log")
+    return _first_below_half(sf), [_first_below_half(band.low), _first_below_half(band.high)]
+
+
+def proportion_ci(k: int, n: int) -> list[float]:
+    """Wilson score 95 % interval of a proportion k/n."""
+    ci = stats.binomtest(k, n).proportion_ci(0.95, method="wilson")
+    return [float(ci.low), float(ci.high)]
+
+
+def mean_ci(x: pd.Series) -> list[float] | None:
+    """t-based 95 % interval of a mean (None for fewer than two values or no spread)."""
+    x = x.to_numpy(float)
+    if len(x) < 2 or np.ptp(x) == 0:
         return None
-    res = stats.ecdf(stats.CensoredData(uncensored=d[o], right=d[~o]))
-    sf = res.sf
-    below = np.flatnonzero(sf.probabilities <= 0.5)
-    return float(sf.quantiles[below[0]]) if len(below) else None
+    ci = stats.ttest_1samp(x, 0.0).confidence_interval(0.95)
+    return [float(ci.low), float(ci.high)]
 
 
 def _visit_summary(g: pd.DataFrame, label: str) -> dict:
     change = g[f"change@{label}"]
+    responders, remitters = int(g[f"response@{label}"].sum()), int(g[f"remission@{label}"].sum())
     return {
         "madrs_mean": float(g[f"madrs_rated@{label}"].mean()),
         "madrs_change_mean": float(change.mean()),
         "madrs_change_sd": float(change.std(ddof=1)) if len(g) > 1 else None,
-        "response_rate": float(g[f"response@{label}"].mean()),
-        "remission_rate": float(g[f"remission@{label}"].mean()),
+        "madrs_change_ci95": mean_ci(change),
+        "response_rate": responders / len(g),
+        "response_ci95": proportion_ci(responders, len(g)),
+        "remission_rate": remitters / len(g),
+        "remission_ci95": proportion_ci(remitters, len(g)),
         "n": len(g),
     }
 
@@ -128,8 +161,9 @@ def summarise(tf: TrialFile, arms: list[ArmModel], patients: pd.DataFrame) -> di
         entry: dict = {"visits": {v: _visit_summary(g, v) for v in labels}}
         if tf.trial.relapse is not None:
             at_risk = g["relapse_days"].notna()
-            entry["median_days_to_relapse"] = km_median_days(g["relapse_days"],
-                                                             g["relapse_observed"])
+            median, ci = km_median_days(g["relapse_days"], g["relapse_observed"])
+            entry["median_days_to_relapse"] = median
+            entry["median_days_to_relapse_ci95"] = ci
             entry["relapse"] = {"responders_after_last_dose": int(at_risk.sum()),
                                 "relapsed": int((g["relapse_observed"] & at_risk).sum())}
         out["arms"][a.name] = entry

@@ -1,0 +1,59 @@
+"""Interval estimates of trial endpoints (response/remission rates, mean change, relapse)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from raadsim.simulate.endpoints import km_median_days, mean_ci, proportion_ci
+
+
+def _wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Closed-form Wilson score interval (Wilson 1927), written out independently."""
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+@pytest.mark.parametrize(("k", "n"), [(18, 100), (81, 263), (1, 500), (0, 24), (24, 24)])
+def test_rate_interval_is_the_wilson_score_interval(k, n):
+    low, high = proportion_ci(k, n)
+    assert (low, high) == pytest.approx(_wilson(k, n), abs=1e-9)
+    assert 0 <= low <= k / n <= high <= 1
+
+
+def test_rate_interval_narrows_with_more_patients():
+    small, large = proportion_ci(18, 100), proportion_ci(180, 1000)
+    assert large[1] - large[0] < 0.5 * (small[1] - small[0])
+
+
+def test_mean_interval_is_the_t_interval():
+    x = pd.Series([-20.0, -12.0, -15.0, -3.0, -9.0, -17.0])
+    low, high = mean_ci(x)
+    half = 2.570581835636314 * x.std(ddof=1) / math.sqrt(len(x))  # t(0.975, 5 df)
+    assert (low, high) == pytest.approx((x.mean() - half, x.mean() + half), rel=1e-9)
+    assert mean_ci(pd.Series([-4.0, -4.0, -4.0])) is None
+    assert mean_ci(pd.Series([-4.0])) is None
+
+
+def test_relapse_median_and_interval():
+    days = pd.Series(np.arange(1.0, 21.0))
+    observed = pd.Series([True] * 20)
+    median, (low, high) = km_median_days(days, observed)
+    assert median == 10.0  # S(t) = 1 - t/20 reaches 0.5 at day 10
+    assert low < median < high
+
+    # right-censoring lengthens the median: half the patients still respond at day 30
+    days = pd.Series([*np.arange(1.0, 11.0), *[30.0] * 10])
+    observed = pd.Series([True] * 10 + [False] * 10)
+    median, (low, high) = km_median_days(days, observed)
+    assert median == 10.0 and low < median and (high is None or high >= median)
+
+
+def test_relapse_without_events_has_no_median():
+    assert km_median_days(pd.Series([3.0, 5.0]), pd.Series([False, False])) == (None, None)
+    assert km_median_days(pd.Series([math.nan]), pd.Series([False])) == (None, None)
