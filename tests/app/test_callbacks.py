@@ -96,7 +96,7 @@ def test_small_trial_with_progress_and_results():
     assert job.error is None and job.done == job.total == 8
     fig, table, status = callbacks.trial_outputs(job, log_time=False)
     text = str(table)
-    assert "placebo" in text and "A vs placebo" in text
+    assert "placebo" in text and "A vs placebo" in text and "response [95 % CI]" in text
     assert any(t.fill == "toself" for t in fig.data)  # population bands
     assert "8 patients" in status
     dl = callbacks.trial_csv(job)

@@ -146,6 +146,10 @@ def start_trial(a: dict[str, Any], b: dict[str, Any] | None, n: Any, seed: Any,
     return trial_jobs.start(tf), list(errs.values())
 
 
+def _rate(rate: float, ci: list[float]) -> str:
+    return f"{100 * rate:.0f} % [{100 * ci[0]:.0f}, {100 * ci[1]:.0f}]"
+
+
 def trial_outputs(job: trial_jobs.Job, log_time: bool) -> tuple[Any, Any, str]:
     """(figure, summary table, status) of a finished trial."""
     if job.error:
@@ -154,13 +158,14 @@ def trial_outputs(job: trial_jobs.Job, log_time: bool) -> tuple[Any, Any, str]:
     doses = {a.name: dose_times(res.trial.arm_scenario(a)) for a in res.trial.trial.arm}
     units = {o: a.spec.observables[o].unit for a in res.arms for o in a.observables}
     fig = cascade_figure(traces_from_trial(res.timecourse, units, doses), log_time=log_time)
-    head = ["arm", "visit", "mean MADRS", "mean change", "response", "remission", "n"]
+    head = ["arm", "visit", "mean MADRS", "mean change", "response [95 % CI]",
+            "remission [95 % CI]", "n"]
     rows = []
     for arm, entry in res.summary["arms"].items():
         for visit, v in entry["visits"].items():
             rows.append([arm, visit, f"{v['madrs_mean']:.1f}", f"{v['madrs_change_mean']:+.1f}",
-                         f"{100 * v['response_rate']:.0f} %",
-                         f"{100 * v['remission_rate']:.0f} %", str(v["n"])])
+                         _rate(v["response_rate"], v["response_ci95"]),
+                         _rate(v["remission_rate"], v["remission_ci95"]), str(v["n"])])
     for name, visits in res.summary.get("contrasts", {}).items():
         for visit, c in visits.items():
             p = c.get("p_value")
