@@ -230,3 +230,31 @@ def test_bands_merge_is_order_free():
         parts.merge(b)
     assert np.array_equal(whole.mean(), parts.mean()) and np.array_equal(whole.sd(), parts.sd())
     assert np.array_equal(whole.quantile(0.05), parts.quantile(0.05))
+
+
+def test_trial_tolerances_keep_madrs_within_a_hundredth_of_a_point():
+    """The population tolerances (TRIAL_RTOL/TRIAL_ATOL, looser than single runs for speed)
+    keep the model MADRS within 0.01 points of a 1e-10 / 1e-12 solution at every output time,
+    over an 8-infusion ketamine course and its saline arm (the claim in trial.py)."""
+    from raadsim.simulate.engines import RoadRunnerEngine
+    from raadsim.simulate.population import PopulationModel
+    from raadsim.simulate.trial import (
+        arm_engine,
+        prepare_arms,
+        simulate_patient,
+        typical_parameters,
+    )
+
+    tf, cat = load_trial(EXAMPLE)
+    pop = PopulationModel.from_spec(tf.population)
+    worst = 0.0
+    for arm in prepare_arms(tf, cat):
+        k = arm.variables.index("madrs")
+        loose, tight = arm_engine(arm), RoadRunnerEngine(arm.spec, 1e-10, 1e-12)
+        typical = typical_parameters(arm)
+        for i in range(6):
+            p = pop.patient(arm.stream, i, len(arm.visit_rows))
+            a = simulate_patient(arm, loose, p, typical)[:, k]
+            b = simulate_patient(arm, tight, p, typical)[:, k]
+            worst = max(worst, float(np.abs(a - b).max()))
+    assert worst < 0.01, worst
