@@ -54,6 +54,10 @@ def test_relapse_median_and_interval():
     assert median == 10.0 and low < median and (high is None or high >= median)
 
 
+def test_a_single_relapse_has_a_median_but_no_interval():
+    assert km_median_days(pd.Series([4.0]), pd.Series([True])) == (4.0, None)
+
+
 def test_relapse_without_events_has_no_median():
     assert km_median_days(pd.Series([3.0, 5.0]), pd.Series([False, False])) == (None, None)
     assert km_median_days(pd.Series([math.nan]), pd.Series([False])) == (None, None)

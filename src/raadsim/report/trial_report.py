@@ -70,8 +70,9 @@ def relapse_rows(summary: dict) -> list[list[Any]]:
     for arm, e in summary.get("arms", {}).items():
         if "relapse" not in e:
             continue
-        m = e.get("median_days_to_relapse")
-        median = "not reached" if m is None else f"{m:.3g}" + _interval(
+        m, at_risk = e.get("median_days_to_relapse"), e["relapse"]["responders_after_last_dose"]
+        median = ("nobody at risk" if not at_risk else "not reached") if m is None else \
+            f"{m:.3g}" + _interval(
             e.get("median_days_to_relapse_ci95"), lambda x: f"{x:.3g}")
         rows.append([arm, median, e["relapse"]["responders_after_last_dose"],
                      e["relapse"]["relapsed"]])

@@ -82,8 +82,9 @@ def _first_below_half(curve) -> float | None:
 
 def km_median_days(days: pd.Series, observed: pd.Series
                    ) -> tuple[float | None, list[float | None] | None]:
-    """Kaplan–Meier median time to relapse and its 95 % CI (None where not reached; both
-    None if nobody was at risk or nobody relapsed)."""
+    """Kaplan–Meier median time to relapse and its 95 % CI (an upper limit of None: not
+    reached; CI None where the band is undefined; both None if nobody was at risk or nobody
+    relapsed)."""
     ok = days.notna()
     if not ok.any():
         return None, None
@@ -94,7 +95,10 @@ def km_median_days(days: pd.Series, observed: pd.Series
     with warnings.catch_warnings():  # undefined (NaN) where S = 0 or 1, by the formula
         warnings.simplefilter("ignore", RuntimeWarning)
         band = sf.confidence_interval(0.95, method="log-log")
-    return _first_below_half(sf), [_first_below_half(band.low), _first_below_half(band.high)]
+    low = _first_below_half(band.low)
+    if low is None:  # the band is undefined throughout (e.g. a single relapse)
+        return _first_below_half(sf), None
+    return _first_below_half(sf), [low, _first_below_half(band.high)]
 
 
 def proportion_ci(k: int, n: int) -> list[float]:
