@@ -17,6 +17,7 @@ from ..errors import InputError, ModelError
 from ..io.scenario import Scenario
 from ..io.scenario_dump import scenario_to_toml
 from ..report.traces import dose_times, trace_from_result, traces_from_trial
+from ..report.trial_report import pct_ci
 from . import form, trial_jobs
 from .compute import simulate_cached
 from .figures import cascade_figure
@@ -146,10 +147,6 @@ def start_trial(a: dict[str, Any], b: dict[str, Any] | None, n: Any, seed: Any,
     return trial_jobs.start(tf), list(errs.values())
 
 
-def _rate(rate: float, ci: list[float]) -> str:
-    return f"{100 * rate:.0f} % [{100 * ci[0]:.0f}, {100 * ci[1]:.0f}]"
-
-
 def trial_outputs(job: trial_jobs.Job, log_time: bool) -> tuple[Any, Any, str]:
     """(figure, summary table, status) of a finished trial."""
     if job.error:
@@ -164,8 +161,9 @@ def trial_outputs(job: trial_jobs.Job, log_time: bool) -> tuple[Any, Any, str]:
     for arm, entry in res.summary["arms"].items():
         for visit, v in entry["visits"].items():
             rows.append([arm, visit, f"{v['madrs_mean']:.1f}", f"{v['madrs_change_mean']:+.1f}",
-                         _rate(v["response_rate"], v["response_ci95"]),
-                         _rate(v["remission_rate"], v["remission_ci95"]), str(v["n"])])
+                         pct_ci(v["response_rate"], v["response_ci95"], digits=0),
+                         pct_ci(v["remission_rate"], v["remission_ci95"], digits=0),
+                         str(v["n"])])
     for name, visits in res.summary.get("contrasts", {}).items():
         for visit, c in visits.items():
             p = c.get("p_value")

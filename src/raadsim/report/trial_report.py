@@ -40,8 +40,11 @@ def _interval(ci: list[float | None] | None, fmt) -> str:
     return f" [{low}, {high}]"
 
 
-def _pct_ci(rate: float | None, ci: list[float] | None) -> str:
-    return "" if rate is None else _pct(rate) + _interval(ci, lambda v: f"{100 * v:.1f}")
+def pct_ci(rate: float | None, ci: list[float] | None, digits: int = 1) -> str:
+    """A rate in per cent with its 95 % CI, e.g. ``58.4 % [54.0, 62.6]``."""
+    if rate is None:
+        return ""
+    return f"{100 * rate:.{digits}f} %" + _interval(ci, lambda v: f"{100 * v:.{digits}f}")
 
 
 ENDPOINT_HEAD = ("arm", "visit", "mean MADRS", "mean change [95 % CI]", "SD of change",
@@ -59,8 +62,8 @@ def endpoint_rows(summary: dict) -> list[list[Any]]:
                                                                  lambda x: f"{x:.2f}")
             sd = v["madrs_change_sd"]
             rows.append([arm, visit, v["madrs_mean"], change, "" if sd is None else sd,
-                         _pct_ci(v["response_rate"], v.get("response_ci95")),
-                         _pct_ci(v["remission_rate"], v.get("remission_ci95")), v["n"]])
+                         pct_ci(v["response_rate"], v.get("response_ci95")),
+                         pct_ci(v["remission_rate"], v.get("remission_ci95")), v["n"]])
     return rows
 
 
@@ -71,11 +74,12 @@ def relapse_rows(summary: dict) -> list[list[Any]]:
         if "relapse" not in e:
             continue
         m, at_risk = e.get("median_days_to_relapse"), e["relapse"]["responders_after_last_dose"]
-        median = ("nobody at risk" if not at_risk else "not reached") if m is None else \
-            f"{m:.3g}" + _interval(
-            e.get("median_days_to_relapse_ci95"), lambda x: f"{x:.3g}")
-        rows.append([arm, median, e["relapse"]["responders_after_last_dose"],
-                     e["relapse"]["relapsed"]])
+        if m is not None:
+            median = f"{m:.3g}" + _interval(e.get("median_days_to_relapse_ci95"),
+                                            lambda x: f"{x:.3g}")
+        else:
+            median = "not reached" if at_risk else "nobody at risk"
+        rows.append([arm, median, at_risk, e["relapse"]["relapsed"]])
     return rows
 
 
@@ -111,7 +115,7 @@ def endpoint_section(summary: dict) -> str:
             crows.append([name, visit, c["madrs_change_difference"],
                           "" if not ci else f"{ci[0]:.3g} to {ci[1]:.3g}", c.get("p_value"),
                           c.get("cohens_d"),
-                          _pct_ci(c.get("response_rate_difference"), c.get("response_ci95"))])
+                          pct_ci(c.get("response_rate_difference"), c.get("response_ci95"))])
     if crows:
         parts += ["<h3>Contrasts against the control arm</h3>", table(
             ["contrast", "visit", "difference in MADRS change", "95 % CI", "p", "Cohen's d",
