@@ -14,6 +14,10 @@ For every analyte a dosed drug produces (and its metabolites), in the subject's 
   swallowed doses enter the liver, so first-pass extraction follows from the structure.
 * Plasma concentration ``C = 1000·A_c/Vc`` (ng/mL) and unbound brain concentration, an effect
   compartment ``Cb' = ke0·(fu·C − Cb)`` (ng/mL; free brain ≈ free plasma at equilibrium).
+* Sampling site: the popPK models are venous, so ``plasma.*`` is venous plasma. ``arterial.*``
+  adds the partially mixed infusate of an IV infusion, ``Cart = C + 1000·Rin_c/Q_pk`` with the
+  total pharmacokinetic flow ``Q_pk`` of Henthorn 2018 (arterial samples during an infusion
+  run above venous ones); after an infusion, and for other routes, ``Cart = C``.
 * Absorption: each route has one or more pathways with bioavailability F, first-order
   absorption ``ka`` from a depot and optionally a zero-order release ``duration``.
 
@@ -191,8 +195,18 @@ def build_pk(cat: Catalogue, species: str, weight_kg: float,
         _formation(m, cat, cat.analytes[an], cat.analytes[an].pk[species])
     for adm in administrations:
         _dosing(m, cat, cat.drugs[adm.drug], species, adm)
+    _total_flow(m, weight_kg)
     _observables(m, cat, analytes)
     return m
+
+
+def _total_flow(m: ModelSpec, weight_kg: float) -> None:
+    """Total pharmacokinetic flow (Henthorn 2018, 70 kg), scaled like the other flows."""
+    q = layer_params(LAYER)["Q_pk_total"]
+    b = layer_params(LAYER)["allometric_exponent_clearance"].value
+    m.param("Q_pk_total", q.in_unit("L/h") * (weight_kg / 70.0) ** b, "L/h", LAYER, q,
+            f"× (W/70 kg)^{b:g}")
+    m.weight_exponents["Q_pk_total"] = b
 
 
 def _dosing(m: ModelSpec, cat: Catalogue, drug: Drug, species: str, adm: Administration) -> None:
@@ -246,12 +260,16 @@ def _observables(m: ModelSpec, cat: Catalogue, analytes: list[str]) -> None:
         a = cat.analytes[an]
         m.observable(f"plasma.{an}", f"C_{an}", "ng/mL", f"plasma {a.label}", LAYER)
         m.observable(f"brain.{an}", f"Cb_{an}", "ng/mL", f"unbound brain {a.label}", LAYER)
+        m.rule(f"Cart_{an}", f"C_{an} + 1000*Rin_c_{an}/Q_pk_total", "ng/mL",
+               f"arterial plasma {a.label} (venous plus the partially mixed infusate)", LAYER)
+        m.observable(f"arterial.{an}", f"Cart_{an}", "ng/mL", f"arterial plasma {a.label}",
+                     LAYER)
         for g in a.groups:
             groups.setdefault(g, []).append(an)
     for g, members in groups.items():
         if g in analytes:
             continue
-        for where, var in (("plasma", "C"), ("brain", "Cb")):
+        for where, var in (("plasma", "C"), ("brain", "Cb"), ("arterial", "Cart")):
             name = f"{where}_total_{g}"
             m.rule(name, " + ".join(f"{var}_{x}" for x in members), "ng/mL",
                    f"{where} {g} (sum of {', '.join(members)})", LAYER)

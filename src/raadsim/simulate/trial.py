@@ -38,7 +38,14 @@ from .run import select_observables
 # tests/simulate/test_trial.py::test_trial_tolerances_keep_madrs_within_a_hundredth_of_a_point
 # guards the bound (0.01 points). Per-layer absolute tolerances (1e-4 on PK, targets, circuit
 # and signalling states) cut the steps by 26 % but saved only ~20 % of the time and raised the
-# saline-arm error from 1.5e-3 to 6.7e-3 points (measured 2026-12-02): not adopted.
+# saline-arm error from 1.5e-3 to 6.7e-3 points (measured 2026-12-02): not adopted. Also
+# measured and not adopted (2026-12-02, session 16): CVODE's non-stiff Adams method (9x slower
+# for ketamine: 76,000 steps, the fastest PK and target modes are ~50/h); absolute tolerances
+# scaled to each state's peak (1e-6 x peak: 13 % faster; 1e-5 x peak: 33 % faster but 0.1
+# MADRS points); smoothing the max/min kinks (no fewer steps); and PK solved in closed form
+# (sums of exponentials between doses: no fewer steps after the first dose, because the step
+# size is set by the target and signalling layers, and round-off at the start of the first
+# dose then costs thousands of steps).
 TRIAL_RTOL, TRIAL_ATOL = 1e-6, 1e-8
 MIN_CHUNK, MAX_CHUNK = 100, 1000
 
