@@ -17,7 +17,8 @@ For every analyte a dosed drug produces (and its metabolites), in the subject's 
 * Sampling site: the popPK models are venous, so ``plasma.*`` is venous plasma. ``arterial.*``
   adds the partially mixed infusate of an IV infusion, ``Cart = C + 1000·Rin_c/Q_pk`` with the
   total pharmacokinetic flow ``Q_pk`` of Henthorn 2018 (arterial samples during an infusion
-  run above venous ones); after an infusion, and for other routes, ``Cart = C``.
+  run above venous ones); after an infusion, and for other routes, ``Cart = C`` (Henthorn
+  2018 also found post-infusion venous above arterial, tissue washout that is not modelled).
 * Absorption: each route has one or more pathways with bioavailability F, first-order
   absorption ``ka`` from a depot and optionally a zero-order release ``duration``.
 
