@@ -9,41 +9,62 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+# Panel order and titles by observable prefix; within a prefix, one panel per unit.
 PANELS = [
-    ("plasma.", "Plasma (ng/mL)"),
-    ("brain.", "Unbound brain (ng/mL)"),
-    ("occupancy.", "Target occupancy (fraction)"),
+    ("plasma.", "Plasma"),
+    ("arterial.", "Arterial plasma"),
+    ("brain.", "Unbound brain"),
+    ("occupancy.", "Target occupancy"),
+    ("circuit.", "Network"),
+    ("signal.", "Signalling"),
+    ("synapse.", "Synapses"),
+    ("clinic.", "Clinic"),
+    ("behavior.", "Behaviour"),
+    ("eeg.", "EEG"),
 ]
 
 
-def _groups(names: list[str]) -> list[tuple[str, list[str]]]:
+def _unit_label(unit: str) -> str:
+    return "relative or fraction" if unit in ("1", "") else unit
+
+
+def _groups(names: list[str], units: dict[str, str] | None = None
+            ) -> list[tuple[str, list[str]]]:
+    """Panels: observables grouped by prefix (in PANELS order, then any other prefix) and,
+    within a prefix, by unit, so that no panel mixes scales (e.g. MADRS points and 0-1)."""
+    units = units or {}
+    known = [p for p, _ in PANELS]
+    titles = dict(PANELS)
+    others = sorted({n.split(".", 1)[0] + "." for n in names} - set(known))
     out = []
-    for prefix, title in PANELS:
+    for prefix in known + others:
         members = [n for n in names if n.startswith(prefix)]
-        if members:
-            out.append((title, members))
-    rest = [n for n in names if not any(n.startswith(p) for p, _ in PANELS)]
-    if rest:
-        out.append(("Other", rest))
+        by_unit: dict[str, list[str]] = {}
+        for n in members:
+            by_unit.setdefault(units.get(n, ""), []).append(n)
+        title = titles.get(prefix, prefix.rstrip(".").capitalize())
+        for unit, group in by_unit.items():
+            out.append((f"{title} ({_unit_label(unit)})" if unit or len(by_unit) > 1
+                        else title, group))
     return out
 
 
 def plot_result(result, path: Path, title: str | None = None) -> None:
     """Stacked panels (PK → brain → occupancy → ...) sharing one time axis."""
-    groups = _groups(list(result.values))
+    shown = [n for n in result.values if result.values[n].max() > 0]  # all-zero: no panel
+    groups = _groups(shown or list(result.values), getattr(result, "units", None))
     fig, axes = plt.subplots(len(groups), 1, figsize=(7.5, 2.3 * len(groups) + 0.6),
                              sharex=True, squeeze=False)
     for ax, (gtitle, members) in zip(axes[:, 0], groups, strict=True):
         for name in members:
-            v = result.values[name]
-            if v.max() > 0:
-                ax.plot(result.time_h, v, label=name.split(".", 1)[1], lw=1.4)
+            ax.plot(result.time_h, result.values[name], label=name.split(".", 1)[1], lw=1.4)
         ax.set_ylabel(gtitle, fontsize=8)
         ax.legend(fontsize=7, ncol=3, frameon=False)
         ax.grid(alpha=0.3)
     axes[-1, 0].set_xlabel("time (h)")
     fig.suptitle(title or _describe(result), fontsize=10)
-    fig.tight_layout()
+    height = fig.get_size_inches()[1]
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / height))  # room for the title
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
