@@ -201,12 +201,15 @@ def build_pk(cat: Catalogue, species: str, weight_kg: float,
     return m
 
 
+Q_PK_REFERENCE_KG = 70.0  # assumed reference weight of Q_pk_total (see its note in pk.toml)
+
+
 def _total_flow(m: ModelSpec, weight_kg: float) -> None:
-    """Total pharmacokinetic flow (Henthorn 2018, 70 kg), scaled like the other flows."""
-    q = layer_params(LAYER)["Q_pk_total"]
-    b = layer_params(LAYER)["allometric_exponent_clearance"].value
-    m.param("Q_pk_total", q.in_unit("L/h") * (weight_kg / 70.0) ** b, "L/h", LAYER, q,
-            f"× (W/70 kg)^{b:g}")
+    """Total pharmacokinetic flow (Henthorn 2018), scaled like the other flows."""
+    params = layer_params(LAYER)
+    q, b = params["Q_pk_total"], params["allometric_exponent_clearance"].value
+    m.param("Q_pk_total", q.in_unit("L/h") * (weight_kg / Q_PK_REFERENCE_KG) ** b, "L/h",
+            LAYER, q, f"× (W/{Q_PK_REFERENCE_KG:g} kg)^{b:g}")
     m.weight_exponents["Q_pk_total"] = b
 
 

@@ -44,8 +44,7 @@ def _groups(names: list[str], units: dict[str, str] | None = None
             by_unit.setdefault(units.get(n, ""), []).append(n)
         title = titles.get(prefix, prefix.rstrip(".").capitalize())
         for unit, group in by_unit.items():
-            out.append((f"{title} ({_unit_label(unit)})" if unit or len(by_unit) > 1
-                        else title, group))
+            out.append((f"{title} ({_unit_label(unit)})" if unit else title, group))
     return out
 
 
