@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 import pytest
 
 from raadsim import scenario_from_dict
 from raadsim.drugs.catalogue import builtin
 from raadsim.model.build import build_model, condition_params
+from raadsim.model.layer import LAYERS, layer_params
 from raadsim.perturb.catalogue import registry
-from raadsim.provenance import layer_params, sources
+from raadsim.provenance import parameter_file, sources
 
 SPECIES_ROUTES = [(d, sp, r) for d, drug in sorted(builtin().drugs.items())
                   for sp, routes in drug.routes.items() for r in routes]
@@ -30,13 +33,20 @@ def _all_params():
                 for pw in r.pathways:
                     yield from (p for p in (pw.F, pw.ka, pw.duration, pw.device_mg,
                                             pw.later_device_factor) if p is not None)
-    for layer in ("pk", "targets", "circuit", "psychoactive", "signaling", "synapse", "clinic",
-                  "population", "eeg"):
+    for layer in LAYERS:
         yield from layer_params(layer).values()
+    yield from parameter_file("population").values()
     for cond in condition_params().values():
         yield from cond.values()
     for pert in registry().values():
         yield from pert.effects.values()
+
+
+def test_the_layer_list_is_the_layer_files():
+    """The honesty checks enumerate LAYERS; it must name every layer file (none skipped)."""
+    files = {f.name[: -len(".toml")] for f in resources.files("raadsim").joinpath(
+        "model", "layers").iterdir() if f.name.endswith(".toml")}
+    assert files == set(LAYERS)
 
 
 def test_every_data_parameter_has_complete_provenance():
@@ -63,6 +73,7 @@ def test_every_model_parameter_carries_its_source(drug, species, route):
     dose = {"drug": drug, "amount": "1 mg", "route": route}
     sc = scenario_from_dict({"subject": {"species": species}, "dose": [dose]})
     spec = build_model(sc, sc.catalogue())
+    assert spec.layers <= set(LAYERS)
     for p in spec.params.values():
         assert p.source.provenance.kind in ("literature", "fitted", "derived", "assumed")
         assert p.source.description

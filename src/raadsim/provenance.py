@@ -138,10 +138,11 @@ def sources() -> dict[str, Source]:
 
 
 @cache
-def layer_params(layer: str) -> dict[str, Param]:
-    """The parameters of one model layer, ``data/parameters/<layer>.toml``."""
-    raw = _read_package_toml("parameters", f"{layer}.toml")
+def parameter_file(name: str) -> dict[str, Param]:
+    """The parameters of ``data/parameters/<name>.toml`` (population, conditions and other
+    tables that are not a mechanism layer; layers are ``raadsim.model.layer``)."""
+    raw = _read_package_toml("parameters", f"{name}.toml")
     return {
-        name: param_from_table(name, table, f"parameters/{layer}.toml:{name}")
-        for name, table in raw.items()
+        key: param_from_table(key, table, f"parameters/{name}.toml:{key}")
+        for key, table in raw.items()
     }

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from raadsim import scenario_from_dict, simulate
-from raadsim.provenance import layer_params
+from raadsim.model.layer import layer_params
 
 
 def _run(drug: str, amount: str, route: str, species: str = "human", **dose):

@@ -11,7 +11,8 @@ import pytest
 
 from raadsim import scenario_from_dict, simulate
 from raadsim.model import eeg
-from raadsim.provenance import layer_params, sources
+from raadsim.model.layer import layer_params
+from raadsim.provenance import sources
 
 BANDS = [f"eeg.{b}_power" for b in eeg.BANDS]
 ONE = np.ones(1)

@@ -35,7 +35,7 @@ def test_plausible_time_courses(drug, species, route):
             assert v.min() >= -1e-6 and v.max() <= 1 + 1e-6, name
         if name.startswith(("plasma.", "brain.")):
             assert v.min() >= -1e-6 and v[-1] <= 0.01 * max(v.max(), 1e-9), name
-        if name.startswith(("circuit.", "signal.")):
+        if name.startswith(("network.", "signal.")):
             assert abs(v[-1] - 1) < 0.05, name  # back to baseline after 3 weeks
         if name.startswith("eeg."):  # spectra stay positive; entropy is normalised
             assert np.all(v > 0), name

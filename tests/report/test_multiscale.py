@@ -20,7 +20,7 @@ def _trace(label: str, scale: float = 1.0, band: bool = False) -> Trace:
         "plasma.ketamine": 100 * scale * bump, "plasma.hnk_2s6s": scale * bump,
         "plasma.hnk": 2 * scale * bump,
         "occupancy.nmdar": 0.4 * scale * bump, "occupancy.ht2a": 0 * T,
-        "circuit.pyramidal_rate": 1 + 0.1 * bump, "signal.bdnf": 1 + 0.2 * bump,
+        "network.pyramidal_rate": 1 + 0.1 * bump, "signal.bdnf": 1 + 0.2 * bump,
         "synapse.strength": 1 + scale * T / 168, "clinic.madrs": 30 - 10 * scale * (T > 1),
         "signal.erk": 1 + 0 * T,
     }
@@ -43,8 +43,8 @@ def test_default_panels_follow_the_cascade_and_drop_parts_and_zeros():
 
 
 def test_a_layer_with_two_units_is_split():
-    ps = panels.make_panels(["clinic.madrs", "behavior.immobility"],
-                            {"clinic.madrs": "points", "behavior.immobility": "1"})
+    ps = panels.make_panels(["clinic.madrs", "behaviour.immobility"],
+                            {"clinic.madrs": "points", "behaviour.immobility": "1"})
     assert [(p.key, p.unit) for p in ps] == [("symptoms", "points"), ("symptoms", "1")]
 
 

@@ -36,7 +36,7 @@ def key_values(result: Result) -> list[tuple[str, str]]:
         peak, t = _peak(result, "synapse.strength")
         rows.append(("peak synaptic strength", f"{peak:.3g} × baseline at {fmt_time(t)}"))
     end = float(result.time_h[-1])
-    for name in ("clinic.madrs", "behavior.immobility"):
+    for name in ("clinic.madrs", "behaviour.immobility"):
         if name in v:
             base = _at(result, name, 0.0)
             rows.append((f"{label(name)} before dosing", f"{base:.3g}"))

@@ -52,7 +52,7 @@ class Target:
     """A fitted parameter: its name in the fit and where it lives in the data files."""
 
     name: str
-    locations: tuple[str, ...]  # "analytes/psilocin.toml:pk.human.params.Vc"
+    locations: tuple[str, ...]  # "data/analytes/psilocin.toml:pk.human.params.Vc"
 
 
 @dataclass(frozen=True)
@@ -191,11 +191,12 @@ CLINIC_START = {"R50_relief": 0.4625, "w_struct": 1.61, "g_unblind": 1.773,
 def clinic_bounds() -> dict[str, tuple[float, float]]:
     """Each clinic parameter's recorded plausible range (``low``/``high`` in its data file):
     the box the fit stays in."""
-    from ..provenance import layer_params
+    from ..model.layer import layer_params
+    from ..provenance import parameter_file
 
     out = {}
     for k in CLINIC_PARAMS:
-        p = layer_params("population" if k in _POPULATION else "clinic")[k]
+        p = (parameter_file("population") if k in _POPULATION else layer_params("clinic"))[k]
         if p.low is None or p.high is None:
             raise InputError(f"{k}.low/high", None, "a recorded range for a fitted parameter")
         out[k] = (p.low, p.high)
@@ -237,9 +238,9 @@ def _oral_problem(pid: str, description: str, analyte: str, drug: str,
     """A closed-form oral PK problem: records are (Cmax, Tmax, half-life)."""
     return Problem(
         pid, description, records,
-        (Target("Vc", (f"analytes/{analyte}.toml:pk.human.params.Vc",)),
-         Target("CL", (f"analytes/{analyte}.toml:pk.human.params.CL",)),
-         Target("ka", (f"drugs/{drug}.toml:routes.human.oral.pathway.0.ka",))),
+        (Target("Vc", (f"data/analytes/{analyte}.toml:pk.human.params.Vc",)),
+         Target("CL", (f"data/analytes/{analyte}.toml:pk.human.params.CL",)),
+         Target("ka", (f"data/drugs/{drug}.toml:routes.human.oral.pathway.0.ka",))),
         "closed-form one-compartment oral fit to Cmax, Tmax and t1/2 "
         f"(raadsim.evidence.pk_fits); {dose_note}",
         _oral(*records, dose_mg))
@@ -262,21 +263,21 @@ PROBLEMS: tuple[Problem, ...] = (
                   "0.85 mg DMT/kg at 70 kg, F folded into V/F", lambda: 0.85 * 70),
     Problem("psilocin_occupancy", "plasma psilocin giving half-maximal 5-HT2A occupancy",
             ("jhu2022_psilocybin_ht2a_occupancy_10mg",),
-            (Target("K", ("analytes/psilocin.toml:targets.ht2a.K",)),),
+            (Target("K", ("data/analytes/psilocin.toml:targets.ht2a.K",)),),
             "closed form: EC50 = Cmax(10 mg) × (1 − occupancy)/occupancy, with the model's "
             "psilocin Cmax (raadsim.evidence.pk_fits.fit_ec50_from_occupancy)",
             _occupancy_fit),
     Problem("psychedelic_intensity", "Hill function from 5-HT2A activation to intensity",
             tuple(INTENSITY_RECORDS.values()),
-            (Target("O50_intensity", ("parameters/psychoactive.toml:O50_intensity",)),
-             Target("n_intensity", ("parameters/psychoactive.toml:n_intensity",))),
+            (Target("O50_intensity", ("model/layers/psychoactive.toml:parameters.O50_intensity",)),
+             Target("n_intensity", ("model/layers/psychoactive.toml:parameters.n_intensity",))),
             "least squares on the logit scale against the model's peak 5-HT2A activation "
             "(raadsim.evidence.pk_fits.fit_intensity_hill)",
             _intensity_fit),
     Problem("ketamine_vc", "central volume of S- and R-ketamine from IV data",
             (VC_RECORD,),
-            (Target("Vc", ("analytes/s_ketamine.toml:pk.human.params.Vc",
-                           "analytes/r_ketamine.toml:pk.human.params.Vc")),),
+            (Target("Vc", ("data/analytes/s_ketamine.toml:pk.human.params.Vc",
+                           "data/analytes/r_ketamine.toml:pk.human.params.Vc")),),
             "root finding: the central volume at which the arterial S-ketamine peak after 20 mg "
             "IV over 20 min equals the published peak (raadsim.evidence.calibrate._vc_fit). It "
             "replaces the Perez-Ruixo 2021 value (Table 3: Vc = 192 L), which was fitted mostly "
@@ -286,15 +287,16 @@ PROBLEMS: tuple[Problem, ...] = (
             "the S-ketamine value (no R-ketamine disposition model found)",
             _vc_fit),
     Problem("ketamine_sbp", "systolic blood-pressure rise per ng/mL of plasma ketamine",
-            (SBP_RECORD,), (Target("s_sbp", ("parameters/cardiovascular.toml:s_sbp",)),),
+            (SBP_RECORD,),
+            (Target("s_sbp", ("model/layers/cardiovascular.toml:parameters.s_sbp",)),),
             "closed form: published mean rise / the model's peak plasma ketamine "
             "(raadsim.evidence.calibrate._sbp_fit)", _sbp_fit),
     Problem("clinic", "clinic layer: drug sensitivity, sustained component, placebo",
             ("han2016_ketamine_response_24h", "han2016_ketamine_response_72h",
              "han2016_ketamine_response_day7", "wilkinson2019_saline_response_day1",
              "wilkinson2019_midazolam_response_day1"),
-            (*(Target(n, (f"parameters/clinic.toml:{n}",)) for n in CLINIC_PARAMS[:4]),
-             Target("iiv_sensitivity", ("parameters/population.toml:iiv_sensitivity",))),
+            (*(Target(n, (f"model/layers/clinic.toml:parameters.{n}",)) for n in CLINIC_PARAMS[:4]),
+             Target("iiv_sensitivity", ("data/parameters/population.toml:iiv_sensitivity",))),
             "Nelder–Mead on log-parameters from fixed starting guesses (CLINIC_START) inside "
             "each parameter's recorded range, at most 80 iterations; objective: sum of squared "
             "standardised residuals of the calibration trials' response rates (fixed virtual "
@@ -317,9 +319,11 @@ def _data_dir() -> Path:
 
 
 def _split_location(loc: str) -> tuple[Path, list[str | int]]:
-    """``file:dotted.key`` (an integer part indexes an array of tables)."""
+    """``file:dotted.key``, the file relative to the package (an integer part indexes an
+    array of tables)."""
     file, key = loc.split(":")
-    return _data_dir() / file, [int(k) if k.isdigit() else k for k in key.split(".")]
+    path = Path(str(resources.files("raadsim").joinpath(file)))
+    return path, [int(k) if k.isdigit() else k for k in key.split(".")]
 
 
 def stored_value(loc: str) -> float:
@@ -404,9 +408,11 @@ def write_fit_summary(p: Problem, executor: str = "processes") -> Path:
 def reload_data() -> None:
     """Forget cached data files (after :func:`write_back`), so later problems see new values."""
     from ..drugs.catalogue import builtin
-    from ..provenance import layer_params
+    from ..model.layer import _load_layer
+    from ..provenance import parameter_file
     from . import runner
 
     builtin.cache_clear()
-    layer_params.cache_clear()
+    _load_layer.cache_clear()
+    parameter_file.cache_clear()
     runner.clear_cache()

@@ -36,6 +36,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..drugs.catalogue import Catalogue
 from ..errors import InputError
+from ..provenance import parameter_file
 from ..units import parse_duration, parse_time
 from .scenario import (
     CONDITIONS,
@@ -259,10 +260,18 @@ class TrialFile(_Strict):
     trial: TrialDesign
     drug_files: list[str] = Field(default_factory=list)
 
-    def arm_scenario(self, arm: Arm, weight_kg: float = 70.0) -> Scenario:
-        """The single-subject scenario of one arm for a subject of ``weight_kg``."""
+    def typical_weight_kg(self) -> float:
+        """The population's mean body weight (the subject every arm's model is built for)."""
+        if self.population.weight_kg is not None:
+            return self.population.weight_kg.mean
+        return parameter_file("population")["weight_mean"].in_unit("kg")
+
+    def arm_scenario(self, arm: Arm, weight_kg: float | None = None) -> Scenario:
+        """The single-subject scenario of one arm for a subject of ``weight_kg`` (default: the
+        population's mean weight, the typical patient)."""
         return Scenario(
-            subject=Subject(species="human", weight_kg=weight_kg,
+            subject=Subject(species="human",
+                            weight_kg=self.typical_weight_kg() if weight_kg is None else weight_kg,
                             condition=self.population.condition),
             dose=arm.dose, perturbation=arm.perturbation,
             simulation=Simulation(end=f"{self.trial.end_h()} h",

@@ -10,21 +10,25 @@ from importlib import resources
 
 from ..drugs.catalogue import Catalogue
 from ..io.scenario import Scenario
-from ..perturb import catalogue as perturbations
 from ..provenance import Param, param_from_table
 from ..units import parse_concentration_uM, parse_time
-from .cardiovascular import build_cardiovascular, has_pressor
-from .circuit import build_circuit
-from .clinic import build_clinic
+from . import perturbations
+from .dimensions import check_dimensions
+from .layer import REFERENCE_SWITCH, build_layer, model_flags
 from .pk import build_bath, build_pk
-from .signaling import build_signaling
 from .spec import Event, ModelSpec
-from .synapse import build_synapse
 from .targets import build_targets
 
+# Analyte group with a pressor term (cardiovascular layer): the ketamine enantiomers.
+PRESSOR_GROUP = "ketamine"
+
 # Drug-free pre-equilibration before the scenario starts, so that lifelong perturbations
-# (knockouts, genotypes, stress) set the baseline: 60 days, 15 spine-elimination half-lives.
-EQUILIBRATION_H = 1440.0
+# (knockouts, genotypes, stress) set the baseline and the references (model.layer) read it:
+# 90 days. 60 days (15 spine-elimination half-lives) left the slowest case, the eEF2K knockout
+# (translation 4x, spine formation through the consolidation chain), drifting: its drug-free
+# antidepressant effect moved by 1.1e-3 over four weeks; with 90 days by 8e-6 (measured,
+# tests/model/test_drug_free.py).
+EQUILIBRATION_H = 2160.0
 
 
 @lru_cache(maxsize=1)
@@ -33,6 +37,19 @@ def condition_params() -> dict[str, dict[str, Param]]:
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     return {c: {k: param_from_table(k, v, f"conditions.toml:{c}.{k}") for k, v in t.items()}
             for c, t in raw.items()}
+
+
+def mechanism_layers(cat: Catalogue, species: str, analytes: list[str]) -> list[str]:
+    """The layers read from layer files that a model for ``species`` contains: symptoms and
+    behaviour only in animals, blood pressure only in humans given a ketamine enantiomer."""
+    layers = ["network", "psychoactive", "signalling", "synapse"]
+    if species != "culture":
+        layers.append("clinic")
+    if species in ("rat", "mouse"):
+        layers.append("behaviour")
+    if species == "human" and any(PRESSOR_GROUP in cat.analytes[a].groups for a in analytes):
+        layers.append("cardiovascular")
+    return layers
 
 
 def build_model(sc: Scenario, cat: Catalogue, equilibrate: bool = True) -> ModelSpec:
@@ -53,22 +70,28 @@ def build_model(sc: Scenario, cat: Catalogue, equilibrate: bool = True) -> Model
     else:
         m = build_pk(cat, species, sc.subject.weight, adms)
         analytes = [s[len("A_c_"):] for s in m.states if s.startswith("A_c_")]
+    m.layers.add("pk")
     m.merge(build_targets(cat, analytes))
-    m.merge(build_circuit())
-    m.merge(build_signaling())
-    m.merge(build_synapse())
-    if species != "culture":
-        m.merge(build_clinic(species, "midazolam" in analytes))
-    if species == "human" and has_pressor(cat, analytes):
-        m.merge(build_cardiovascular())
+    flags = model_flags(species, analytes)
+    for layer in mechanism_layers(cat, species, analytes):
+        m.merge(build_layer(layer, flags))
     for name, p in condition_params()[sc.subject.condition].items():
         m.param(name, p.value, p.unit, "condition", p)
     if species != "culture":
         for t in sorted({t for a in adms for t in a.times_h}):
             m.events.append(Event(t, {"ritual": "1"}, "treatment session"))
+    if m.references:
+        # Drug-free references (e.g. the subject's own spine density) read from the state at
+        # the end of the drug-free pre-equilibration, before any dose or timed perturbation.
+        m.state(REFERENCE_SWITCH, "0", "1", "references held (end of the drug-free "
+                "pre-equilibration)", "perturb")
+        m.events.append(Event(offset + start, {REFERENCE_SWITCH: "1"} | {
+            r: f"{src} - {r}" for r, src in m.references.items()}, "drug-free reference values"))
     for i, p in enumerate(sc.perturbation):
         at = parse_time(p.at, f"perturbation[{i}].at", allow_negative=True) if p.at else None
-        perturbations.apply(m, p.name, None if at is None else at + offset, p.genotype, species)
+        perturbations.apply(m, p.name, None if at is None else at + offset, p.genotype, species,
+                            set(condition_params()[sc.subject.condition]))
     m.t_start = -offset
     m.check()
+    check_dimensions(m)
     return m

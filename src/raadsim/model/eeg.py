@@ -46,7 +46,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from ..errors import ModelError
-from ..provenance import layer_params
+from .layer import layer_params
 
 LAYER = "eeg"
 BANDS = ("delta", "theta", "alpha", "beta", "gamma")

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from ..drugs.catalogue import Catalogue
 from ..drugs.schema import PK_UNITS, Analyte, Drug, Pathway, SpeciesPK, is_per_kg
 from ..errors import InputError
-from ..provenance import Param, layer_params
+from ..provenance import Param
+from .layer import layer_params
 from .spec import Event, ModelSpec
 
 LAYER = "pk"
@@ -116,7 +117,7 @@ def _analyte_disposition(m: ModelSpec, a: Analyte, sp: SpeciesPK, weight: float)
         out.append(f"Qh_{n}/Vc_{n}*{ac}")
     rhs = " + ".join(ode) + "".join(f" - {o}" for o in out)
     m.state(ac, rhs, "mg", f"{a.label} in the central compartment", LAYER)
-    m.rule(f"C_{n}", f"1000*{ac}/Vc_{n}", "ng/mL", f"plasma {a.label}", LAYER)
+    m.rule(f"C_{n}", f"ngmL_per_mgL*{ac}/Vc_{n}", "ng/mL", f"plasma {a.label}", LAYER)
     m.state(f"Cb_{n}", f"ke0_{n}*(fu_{n}*C_{n} - Cb_{n})", "ng/mL",
             f"unbound brain {a.label} (effect compartment)", LAYER)
     m.param(f"MW_{n}", a.molar_mass, "g/mol", LAYER, _molar_mass_param(a))
@@ -139,12 +140,22 @@ def _formation(m: ModelSpec, cat: Catalogue, a: Analyte, sp: SpeciesPK) -> None:
     n = a.name
     for met, frac in sp.formation.items():
         fm = m.param(f"fm_{n}_to_{met}", frac.in_unit("dimensionless"), "1", LAYER, frac)
-        ratio = cat.analytes[met].molar_mass / a.molar_mass
-        m.add_to_ode(f"A_c_{met}", f"{fm}*CL_{n}/Vc_{n}*A_c_{n}*{ratio!r}")
+        m.add_to_ode(f"A_c_{met}", f"{fm}*CL_{n}/Vc_{n}*A_c_{n}*{_mass_ratio(m, cat, met, n)}")
     if sp.hepatic_metabolite:
         met = sp.hepatic_metabolite
-        ratio = cat.analytes[met].molar_mass / a.molar_mass
-        m.add_to_ode(f"A_c_{met}", f"kmet_h_{n}*A_h_{n}*{ratio!r}")
+        m.add_to_ode(f"A_c_{met}", f"kmet_h_{n}*A_h_{n}*{_mass_ratio(m, cat, met, n)}")
+
+
+def _mass_ratio(m: ModelSpec, cat: Catalogue, met: str, parent: str) -> str:
+    """The parameter converting a mass of ``parent`` metabolised into a mass of ``met``."""
+    a, b = cat.analytes[met], cat.analytes[parent]
+    p = Param.model_validate({
+        "name": f"mw_{met}_per_{parent}", "value": a.molar_mass / b.molar_mass, "unit": "1",
+        "description": f"molar mass ratio {a.label} / {b.label} (mass formed per mass "
+                       "metabolised)",
+        "provenance": {"kind": "derived", "note": f"MW {a.molar_mass:.3f} / {b.molar_mass:.3f} "
+                       "g/mol from the formulas (raadsim.drugs.chemistry)"}})
+    return m.param(p.name, p.value, "1", LAYER, p)
 
 
 def _pathway_fractions(route_pathways: tuple[Pathway, ...], amount_mg: float
@@ -176,6 +187,8 @@ def build_pk(cat: Catalogue, species: str, weight_kg: float,
              administrations: list[Administration]) -> ModelSpec:
     """The PK layer for the analytes that ``administrations`` produce."""
     m = ModelSpec()
+    conv = layer_params(LAYER)["ngmL_per_mgL"]
+    m.param("ngmL_per_mgL", conv.value, conv.unit, LAYER, conv)
     m.param("allometric_exponent_clearance",
             layer_params(LAYER)["allometric_exponent_clearance"].value, "1", LAYER,
             layer_params(LAYER)["allometric_exponent_clearance"])
@@ -215,8 +228,7 @@ def _total_flow(m: ModelSpec, weight_kg: float) -> None:
 
 def _dosing(m: ModelSpec, cat: Catalogue, drug: Drug, species: str, adm: Administration) -> None:
     route = drug.routes[species][adm.route]
-    dose = f"dose{adm.index}_mg"
-    m.inputs[dose] = adm.amount_mg
+    dose = m.input(f"dose{adm.index}_mg", adm.amount_mg, "mg")
     if adm.mg_per_kg is not None:
         m.per_kg_inputs[dose] = adm.mg_per_kg
     fractions = _pathway_fractions(route.pathways, adm.amount_mg)
@@ -245,14 +257,20 @@ def _dosing(m: ModelSpec, cat: Catalogue, drug: Drug, species: str, adm: Adminis
                         f"absorption depot: {drug.label} {adm.route} ({pw.name})", LAYER)
                 m.add_to_ode(target, f"{ka}*{depot}")
                 target, rate_target = depot, f"Rin_{depot}"
-            duration = adm.infusion_h if adm.infusion_h else (
-                pw.duration.in_unit("h") if pw.duration else None)
+            if adm.infusion_h:
+                duration = adm.infusion_h
+                dur = m.input(f"infusion{adm.index}_h", duration, "h")
+            elif pw.duration:
+                duration = pw.duration.in_unit("h")
+                dur = m.param(f"dur_{key}", duration, "h", LAYER, pw.duration)
+            else:
+                duration, dur = None, ""
             amount = f"{dose}*{fpar}"
             for t in adm.times_h:
                 label = f"{drug.name} {adm.route} {pw.name} → {an} at {t:g} h"
                 if duration:
-                    m.events.append(Event(t, {rate_target: f"{amount}/{duration!r}"}, label))
-                    m.events.append(Event(t + duration, {rate_target: f"-{amount}/{duration!r}"},
+                    m.events.append(Event(t, {rate_target: f"{amount}/{dur}"}, label))
+                    m.events.append(Event(t + duration, {rate_target: f"-{amount}/{dur}"},
                                           label + " (end)"))
                 else:
                     m.events.append(Event(t, {target: amount}, label))
@@ -264,7 +282,7 @@ def _observables(m: ModelSpec, cat: Catalogue, analytes: list[str]) -> None:
         a = cat.analytes[an]
         m.observable(f"plasma.{an}", f"C_{an}", "ng/mL", f"plasma {a.label}", LAYER)
         m.observable(f"brain.{an}", f"Cb_{an}", "ng/mL", f"unbound brain {a.label}", LAYER)
-        m.rule(f"Cart_{an}", f"C_{an} + 1000*Rin_c_{an}/Q_pk_total", "ng/mL",
+        m.rule(f"Cart_{an}", f"C_{an} + ngmL_per_mgL*Rin_c_{an}/Q_pk_total", "ng/mL",
                f"arterial plasma {a.label} (venous plus the partially mixed infusate)", LAYER)
         m.observable(f"arterial.{an}", f"Cart_{an}", "ng/mL", f"arterial plasma {a.label}",
                      LAYER)
@@ -293,7 +311,7 @@ def build_bath(cat: Catalogue, baths: list[tuple[str, float, float]]) -> ModelSp
             sw = f"sw_bath{i}_{an}"
             m.state(sw, "0", "1", f"bath {drug.label} on", "culture")
             m.events.append(Event(at, {sw: "1"}, f"bath {drug.label} applied"))
-            m.inputs[f"bath{i}_{an}_uM"] = conc_uM * frac_p.in_unit("dimensionless")
+            m.input(f"bath{i}_{an}_uM", conc_uM * frac_p.in_unit("dimensionless"), "uM")
             prev = m.rules.pop(f"Cbu_{an}").expr + " + " if f"Cbu_{an}" in m.rules else ""
             m.rule(f"Cbu_{an}", f"{prev}bath{i}_{an}_uM*{sw}", "uM",
                    f"bath concentration of {a.label}", "culture")

@@ -17,12 +17,20 @@ from ..errors import ModelError
 from ..provenance import Param
 
 _IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
+_NUMBER = re.compile(r"(?<![A-Za-z0-9_.])(\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)")
+STRUCTURAL_NUMBERS = {0.0, 1.0, 2.0}
 FUNCTIONS = {"pow", "exp", "max", "min", "time"}
 
 
 def identifiers(expr: str) -> set[str]:
     """Names used in an expression (functions and ``time`` excluded)."""
     return {t for t in _IDENT.findall(expr) if t not in FUNCTIONS}
+
+
+def numeric_literals(expr: str) -> list[str]:
+    """Numbers written into an expression other than the structural 0, 1 and 2 (every other
+    number must be a parameter with provenance)."""
+    return [n for n in _NUMBER.findall(expr) if float(n) not in STRUCTURAL_NUMBERS]
 
 
 @dataclass(frozen=True)
@@ -85,14 +93,21 @@ class ModelSpec:
     rules: dict[str, Rule] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     observables: dict[str, Observable] = field(default_factory=dict)
-    # Plain constants that are not physiological parameters (dose amounts, switches).
+    # Plain constants that are not physiological parameters (dose amounts, infusion lengths,
+    # bath concentrations), with their units.
     inputs: dict[str, float] = field(default_factory=dict)
+    input_units: dict[str, str] = field(default_factory=dict)
     # Scenario time (h) at model time 0; event times are in model time.
     t_start: float = 0.0
     # Body-weight covariate model: parameter -> exponent b (value ∝ W^b), and dose inputs given
     # per kg (input -> mg/kg). Populations rescale these per patient without recompiling.
     weight_exponents: dict[str, float] = field(default_factory=dict)
     per_kg_inputs: dict[str, float] = field(default_factory=dict)
+    # Mechanism layers the model contains (model.layer.LAYERS).
+    layers: set[str] = field(default_factory=set)
+    # Held reference states -> the variable whose drug-free value they hold, captured from
+    # the pre-equilibrated state (model.layer builds them, model.build places the event).
+    references: dict[str, str] = field(default_factory=dict)
 
     # -- building -----------------------------------------------------------------------
     def param(self, name: str, value: float, unit: str, layer: str, source: Param,
@@ -100,6 +115,12 @@ class ModelSpec:
         if name in self.params and self.params[name].value != value:
             raise ModelError(f"parameter {name} defined twice with different values")
         self.params[name] = ModelParam(name, float(value), unit, layer, source, note)
+        return name
+
+    def input(self, name: str, value: float, unit: str) -> str:
+        """A constant of the scenario (a dose amount, an infusion length) in ``unit``."""
+        self.inputs[name] = float(value)
+        self.input_units[name] = unit
         return name
 
     def state(self, name: str, ode: str, unit: str, description: str, layer: str,
@@ -133,8 +154,11 @@ class ModelSpec:
         self.events.extend(other.events)
         self.observables.update(other.observables)
         self.inputs.update(other.inputs)
+        self.input_units.update(other.input_units)
         self.weight_exponents.update(other.weight_exponents)
         self.per_kg_inputs.update(other.per_kg_inputs)
+        self.layers |= other.layers
+        self.references.update(other.references)
         return self
 
     # -- checks ---------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from ..drugs.catalogue import Catalogue
 from ..drugs.schema import Analyte, Target
-from ..provenance import layer_params
+from .layer import layer_params
 from .spec import ModelSpec
 
 LAYER = "targets"
@@ -52,6 +52,7 @@ def affinity_uM(a: Analyte, t: Target) -> tuple[float, str]:
 def build_targets(cat: Catalogue, analytes: list[str]) -> ModelSpec:
     """Occupancy of every target by the analytes present in the model."""
     m = ModelSpec()
+    m.layers.add(LAYER)
     P = layer_params(LAYER)
     m.param("k_nmdar", P["k_nmdar"].value, "1/h", LAYER, P["k_nmdar"])
     m.param("O_ht2a_antagonist", 0.0, "1", LAYER, P["O_ht2a_antagonist"])

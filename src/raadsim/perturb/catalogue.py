@@ -1,32 +1,33 @@
 """Named experimental interventions (blockers, knockouts, genotypes).
 
 A perturbation sets model parameters while it is active. Its effect sizes, with provenance,
-live in ``data/parameters/perturbations.toml``. In the model each perturbation is a switch
+live in ``data/parameters/perturbations.toml``; ``raadsim.model.perturbations`` applies them
+to a model. In the model each perturbation is a switch
 state ``sw_<name>`` (0 → 1 at ``at``; 1 from the start when no time is given, e.g. knockouts
 and genotypes), and every parameter it sets becomes ``p := default + (value − default)·sw``.
 Models are pre-equilibrated drug-free, so a lifelong perturbation also sets the baseline.
 
 | name | acts on | what it is |
 |---|---|---|
-| rapamycin | signaling.mtor_block | mTORC1 inhibitor: near-complete in rodent brain, little in |
+| rapamycin | signalling.mtor_block | mTORC1 inhibitor: near-complete in rodent brain, little in |
 |  |  | human brain after 6 mg oral (raadsim's reading of Li 2010 vs Abdallah 2020) |
-| nbqx | circuit.nbqx_block | AMPA receptor antagonist |
+| nbqx | network.nbqx_block | AMPA receptor antagonist |
 | ketanserin | targets.O_ht2a_antagonist | 5-HT2A antagonist occupying receptors |
-| anti_bdnf | signaling.bdnf_neutralized | intra-mPFC neutralising antibody |
-| ana12 | signaling.trkb_block | TrkB antagonist |
+| anti_bdnf | signalling.bdnf_neutralized | intra-mPFC neutralising antibody |
+| ana12 | signalling.trkb_block | TrkB antagonist |
 | trkb_mutation | targets.trkb_site | TrkB drug-binding motif mutated |
-| eef2k_knockout | signaling.eef2k_present | eEF2 kinase knockout |
-| gsk3_knockin | signaling.gsk3_inhibitable | constitutively active GSK-3 |
-| bdnf_val66met | signaling.release_genotype | genotype val/met or met/met |
-| l_vdcc_blocker | signaling.vdcc_block | nifedipine / verapamil |
-| anti_igf1 | signaling.igf1_neutralized | IGF-1 neutralising antibody |
-| vegf_knockout | signaling.vegf_present | VEGF (or Flk-1) deletion |
-| vgf_knockdown | signaling.vgf_present | VGF knockdown |
-| interneuron_glun2b_knockdown | circuit.phi_I | GluN2B knockdown in GABA interneurons |
-| principal_glun2b_knockdown | circuit.phi_E | GluN2B knockdown in principal neurons |
+| eef2k_knockout | signalling.eef2k_present | eEF2 kinase knockout |
+| gsk3_knockin | signalling.gsk3_inhibitable | constitutively active GSK-3 |
+| bdnf_val66met | signalling.release_genotype | genotype val/met or met/met |
+| l_vdcc_blocker | signalling.vdcc_block | nifedipine / verapamil |
+| anti_igf1 | signalling.igf1_neutralized | IGF-1 neutralising antibody |
+| vegf_knockout | signalling.vegf_present | VEGF (or Flk-1) deletion |
+| vgf_knockdown | signalling.vgf_present | VGF knockdown |
+| interneuron_glun2b_knockdown | network.phi_I | GluN2B knockdown in GABA interneurons |
+| principal_glun2b_knockdown | network.phi_E | GluN2B knockdown in principal neurons |
 | spine_ablation | synapse.S_spine (event) | photo-deletion of newly formed spines at ``at`` |
 | glua2_knockout | synapse.glua2_present | GluA2 knockout |
-| lithium | signaling.lithium_inhibition | GSK-3 inhibition |
+| lithium | signalling.lithium_inhibition | GSK-3 inhibition |
 | chronic_stress | synapse.stress_elimination | rodent chronic-stress model |
 """
 
@@ -38,7 +39,6 @@ from functools import lru_cache
 from importlib import resources
 
 from ..errors import InputError
-from ..model.spec import Event, ModelSpec, Rule
 from ..provenance import Param, param_from_table
 
 GENOTYPES = {"bdnf_val66met": ("val/met", "met/met")}
@@ -105,51 +105,3 @@ def validate(name: str, genotype: str | None, at: float | None, where: str) -> N
         raise InputError(f"{where}.genotype", genotype, f"no genotype for {name}")
     if name in NEEDS_AT and at is None:
         raise InputError(f"{where}.at", None, f"a time for {name}, e.g. '24 h'")
-
-
-def _set_param(m: ModelSpec, pname: str, value: Param, switch: str, label: str) -> None:
-    """Turn parameter ``pname`` into ``default + (value − default)·switch``."""
-    if pname not in m.params:
-        if pname in m.rules:  # already perturbed: chain on the current rule
-            current = m.rules.pop(pname)
-            base_expr = f"({current.expr})"
-        else:
-            return  # the layer this acts on is absent (e.g. no clinic in culture)
-    else:
-        base = m.params.pop(pname)
-        m.param(f"{pname}_default", base.value, base.unit, base.layer, base.source, base.note)
-        base_expr = f"{pname}_default"
-        current = Rule(pname, "", base.unit, base.source.description, base.layer)
-    vname = m.param(f"{pname}_{label}", value.in_unit("dimensionless"), "1", "perturb", value)
-    m.rules[pname] = Rule(pname, f"{base_expr} + ({vname} - {base_expr})*{switch}",
-                          current.unit, current.description, current.layer)
-
-
-def apply(m: ModelSpec, name: str, at_model: float | None, genotype: str | None,
-          species: str) -> None:
-    """Apply perturbation ``name`` to model ``m`` (``at_model`` in model time)."""
-    p = get(name)
-    sw = f"sw_{name}"
-    if sw not in m.states:
-        m.state(sw, "0", "1", f"switch: {p.description}", "perturb",
-                initial=1.0 if at_model is None else 0.0)
-        if at_model is not None:
-            m.events.append(Event(at_model, {sw: "1"}, f"{name} on"))
-    if name == "spine_ablation":
-        m.events.append(Event(at_model or 0.0, {
-            "S_spine": "S_base - S_spine", "Z1_struct": "-Z1_struct", "Z2_struct": "-Z2_struct",
-        }, "spine ablation: newly formed spines removed"))
-        return
-    for key, value in p.effects.items():
-        if name == "rapamycin":
-            want = "mtor_block_human" if species == "human" else "mtor_block"
-            if key != want:
-                continue
-            target = "mtor_block"
-        elif name == "bdnf_val66met":
-            if key != "release_genotype_" + (genotype or "").replace("/", "_"):
-                continue
-            target = "release_genotype"
-        else:
-            target = key
-        _set_param(m, target, value, sw, name)

@@ -17,9 +17,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
+from ..model.layer import LAYERS as LAYER_ORDER
 from ..model.spec import ModelSpec, identifiers
 
-LAYER_ORDER = ("pk", "targets", "circuit", "signaling", "synapse", "clinic", "behavior")
 PLUMBING_PREFIXES = ("Rin_", "D_", "A_p", "A_h_")  # PK bookkeeping left out of the diagram
 _COLOURS = ("#4c72b0", "#55a868", "#c44e52", "#8172b2", "#ccb974", "#64b5cd", "#dd8452",
             "#937860", "#da8bc3", "#8c8c8c")
@@ -40,7 +40,7 @@ class Node:
 
 
 def layer_key(layer: str) -> tuple[int, str]:
-    """Sort key putting layers in mechanistic order (pk ... behavior), unknown ones last."""
+    """Sort key putting layers in mechanistic order (pk ... cardiovascular), unknown ones last."""
     return (LAYER_ORDER.index(layer) if layer in LAYER_ORDER else len(LAYER_ORDER), layer)
 
 

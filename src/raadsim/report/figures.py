@@ -15,11 +15,11 @@ PANELS = [
     ("arterial.", "Arterial plasma"),
     ("brain.", "Unbound brain"),
     ("occupancy.", "Target occupancy"),
-    ("circuit.", "Network"),
+    ("network.", "Network"),
     ("signal.", "Signalling"),
     ("synapse.", "Synapses"),
     ("clinic.", "Clinic"),
-    ("behavior.", "Behaviour"),
+    ("behaviour.", "Behaviour"),
     ("eeg.", "EEG"),
 ]
 

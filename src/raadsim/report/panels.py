@@ -26,22 +26,22 @@ LAYERS: tuple[tuple[str, str], ...] = (
 DEFAULTS: dict[str, tuple[str, ...]] = {
     "targets": ("occupancy.nmdar", "occupancy.nmdar_interneuron", "occupancy.ht2a",
                 "occupancy.trkb", "occupancy.ampar"),
-    "network": ("circuit.pyramidal_rate", "circuit.interneuron_rate", "circuit.glutamate"),
+    "network": ("network.pyramidal_rate", "network.interneuron_rate", "network.glutamate"),
     "eeg": ("eeg.delta_power", "eeg.alpha_power", "eeg.gamma_power"),
     "signalling": ("signal.peef2", "signal.bdnf", "signal.trkb", "signal.mtorc1"),
     "synapses": ("synapse.strength", "synapse.spine_density"),
 }
 SYMPTOMS_HUMAN = ("clinic.madrs",)
-SYMPTOMS_RODENT = ("behavior.immobility", "behavior.sucrose_preference")
+SYMPTOMS_RODENT = ("behaviour.immobility", "behaviour.sucrose_preference")
 LABELS = {
     "occupancy.nmdar": "NMDAR block (pyramidal)",
     "occupancy.nmdar_interneuron": "NMDAR block (interneuron)",
     "occupancy.ht2a": "5-HT2A",
     "occupancy.trkb": "TrkB",
     "occupancy.ampar": "AMPAR",
-    "circuit.pyramidal_rate": "pyramidal rate",
-    "circuit.interneuron_rate": "interneuron rate",
-    "circuit.glutamate": "glutamate",
+    "network.pyramidal_rate": "pyramidal rate",
+    "network.interneuron_rate": "interneuron rate",
+    "network.glutamate": "glutamate",
     "signal.peef2": "p-eEF2",
     "signal.bdnf": "BDNF",
     "signal.trkb": "TrkB signalling",
@@ -52,8 +52,8 @@ LABELS = {
     "eeg.alpha_power": "alpha power",
     "eeg.gamma_power": "gamma power",
     "clinic.madrs": "MADRS",
-    "behavior.immobility": "immobility",
-    "behavior.sucrose_preference": "sucrose preference",
+    "behaviour.immobility": "immobility",
+    "behaviour.sucrose_preference": "sucrose preference",
 }
 UNIT_LABELS = {"points": "points", "ng/mL": "ng/mL", "": ""}
 # What a dimensionless ("1") value means in each layer.
@@ -83,10 +83,10 @@ def layer_of(name: str) -> str:
         return "pk"
     if head in ("occupancy", "drive"):
         return "targets"
-    if head == "circuit" or name in ("clinic.dissociation", "clinic.psychedelic_intensity"):
+    if head == "network" or name in ("clinic.dissociation", "clinic.psychedelic_intensity"):
         return "network"
     return {"eeg": "eeg", "signal": "signalling", "synapse": "synapses", "clinic": "symptoms",
-            "behavior": "symptoms"}.get(head, "other")
+            "behaviour": "symptoms"}.get(head, "other")
 
 
 def label(name: str) -> str:

@@ -11,6 +11,7 @@ import tomllib
 from importlib import resources
 from typing import Any
 
+from ..model.layer import LAYERS, layer_params
 from ..model.spec import ModelSpec
 from ..provenance import Param, param_from_table, sources
 
@@ -55,9 +56,11 @@ def _walk(table: dict[str, Any], prefix: str, where: str) -> list[tuple[str, Par
 
 
 def data_file_parameters() -> list[dict[str, Any]]:
-    """Every parameter of the layer files ``data/parameters/*.toml`` (drug-independent)."""
+    """Every drug-independent parameter: those of the layer files ``model/layers/*.toml`` and
+    of the tables ``data/parameters/*.toml`` (conditions, perturbations, population)."""
+    rows = [param_row(name, p, p.value, p.unit, layer)
+            for layer in LAYERS for name, p in layer_params(layer).items()]
     root = resources.files("raadsim").joinpath("data", "parameters")
-    rows = []
     for entry in sorted(root.iterdir(), key=lambda p: p.name):
         if not entry.name.endswith(".toml"):
             continue

@@ -69,6 +69,6 @@ def validation_report(path: Path) -> tuple[str, str]:
                  "in <code>src/raadsim/data/evidence/*.toml</code>; drug parameters come "
                  "with each drug (see <code>raadsim drugs</code>).</p>")
     parts.append(parameter_section(data_file_parameters(), "Every parameter of the model's "
-                                   "layer files (data/parameters/*.toml), shared by all "
-                                   "records"))
+                                   "layer files (model/layers/*.toml) and parameter tables "
+                                   "(data/parameters/*.toml), shared by all records"))
     return f"raadsim report: validation ({t['passed']}/{t['records']})", "".join(parts)

@@ -14,7 +14,8 @@ summaries and between-arm contrasts.
   remission rates.
 * Contrasts (each arm vs the control arm): difference in mean MADRS change with its 95 % CI
   (Welch t for parallel arms, paired t for a paired design), Cohen's d (pooled SD) and the
-  difference in response rate with a 95 % Wald CI.
+  difference in response rate with a 95 % CI (Newcombe's hybrid score interval for parallel
+  arms, Newcombe's method 10 for paired proportions in a paired design).
 """
 
 from __future__ import annotations
@@ -148,11 +149,44 @@ def contrast(a: pd.DataFrame, c: pd.DataFrame, label: str, paired: bool) -> dict
             ci = test.confidence_interval(0.95)
             out.update(ci95=[float(ci.low), float(ci.high)], p_value=float(test.pvalue),
                        cohens_d=diff / pooled)
-    ra, rc = a[f"response@{label}"].mean(), c[f"response@{label}"].mean()
-    se = math.sqrt(ra * (1 - ra) / len(a) + rc * (1 - rc) / len(c))
-    out["response_rate_difference"] = float(ra - rc)
-    out["response_ci95"] = [float(ra - rc - 1.96 * se), float(ra - rc + 1.96 * se)]
+    resp_a, resp_c = a[f"response@{label}"].to_numpy(bool), c[f"response@{label}"].to_numpy(bool)
+    out["response_rate_difference"] = float(resp_a.mean() - resp_c.mean())
+    if paired:  # the same virtual patients in both arms (rows aligned by patient)
+        both = int((resp_a & resp_c).sum())
+        only_a, only_c = int((resp_a & ~resp_c).sum()), int((~resp_a & resp_c).sum())
+        out["response_ci95"] = paired_difference_ci(both, only_a, only_c,
+                                                    len(resp_a) - both - only_a - only_c)
+    else:
+        out["response_ci95"] = difference_ci(int(resp_a.sum()), len(resp_a),
+                                             int(resp_c.sum()), len(resp_c))
     return out
+
+
+def difference_ci(ka: int, na: int, kc: int, nc: int) -> list[float]:
+    """Newcombe's hybrid score 95 % interval of ``ka/na − kc/nc`` (independent samples;
+    statsmodels ``confint_proportions_2indep``, method ``newcomb``)."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    low, high = confint_proportions_2indep(ka, na, kc, nc, method="newcomb", compare="diff")
+    return [float(low), float(high)]
+
+
+def paired_difference_ci(both: int, only_a: int, only_c: int, neither: int) -> list[float]:
+    """95 % interval of the difference of two proportions measured on the same subjects:
+    Newcombe's method 10 (Stat Med 1998;17:2635-50), Wilson limits of each margin combined with
+    the phi correlation of the pairs. ``both``/``neither``: pairs positive/negative in both
+    arms; ``only_a``/``only_c``: positive in one arm only."""
+    n = both + only_a + only_c + neither
+    p1, p2 = (both + only_a) / n, (both + only_c) / n
+    l1, u1 = proportion_ci(both + only_a, n)
+    l2, u2 = proportion_ci(both + only_c, n)
+    margins = (both + only_a) * (only_c + neither) * (both + only_c) * (only_a + neither)
+    phi = (both * neither - only_a * only_c) / math.sqrt(margins) if margins else 0.0
+    d1, e1, d2, e2 = p1 - l1, u1 - p1, p2 - l2, u2 - p2
+    delta = math.sqrt(max(d1 * d1 - 2 * phi * d1 * e2 + e2 * e2, 0.0))
+    eps = math.sqrt(max(e1 * e1 - 2 * phi * e1 * d2 + d2 * d2, 0.0))
+    diff = p1 - p2
+    return [float(max(diff - delta, -1.0)), float(min(diff + eps, 1.0))]
 
 
 def summarise(tf: TrialFile, arms: list[ArmModel], patients: pd.DataFrame) -> dict:

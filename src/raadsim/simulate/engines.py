@@ -137,12 +137,20 @@ class ScipyEngine:
         lines += [f"    {r.name} = {r.expr}" for r in rules]
         lines.append("    _l = locals()")
         lines.append("    return [_l[n] for n in names]")
+        lines.append("")
+        lines.append("def _env(t, y, c):")  # every constant, state and rule (for events)
+        lines += [f"    {n} = c[{i}]" for i, n in enumerate(self.const_names)]
+        lines += [f"    {n} = y[{i}]" for i, n in enumerate(self.state_names)]
+        lines += ["    time = t"]
+        lines += [f"    {r.name} = {r.expr}" for r in rules]
+        lines.append("    return dict(locals())")
         self._src = "\n".join(lines)
         ns: dict[str, object] = {"exp": math.exp, "pow": lambda a, b: float(a) ** b,
                                  "max": max, "min": min}
         exec(compile(self._src, "<raadsim-model>", "exec"), ns)
         self._rhs = ns["_rhs"]
         self._vars = ns["_vars"]
+        self._env = ns["_env"]
         self._events = spec.merged_events()
         self._inc = {
             id(ev): [(self.state_names.index(v), compile(e, "<event>", "eval"))
@@ -167,8 +175,7 @@ class ScipyEngine:
         times = output_times(start, end, step) if times is None else np.asarray(times, float)
         start, end = float(times[0]), float(times[-1])
         out = np.empty((len(times), len(variables)))
-        env = {**consts, "exp": math.exp, "pow": lambda a, b: float(a) ** b,
-               "max": max, "min": min}
+        funcs = {"exp": math.exp, "pow": lambda a, b: float(a) ** b, "max": max, "min": min}
         t = 0.0
         events = [ev for ev in self._events if ev.at <= end]
         boundaries = [ev.at for ev in events]
@@ -190,7 +197,10 @@ class ScipyEngine:
                 y = sol.y[:, -1].copy()
                 t = seg_end
             if ev is not None:
-                env.update(dict(zip(self.state_names, y, strict=True)))
-                for idx, code in self._inc[id(ev)]:
-                    y[idx] += eval(code, env)
+                # Increments are evaluated on the state before the event (SBML semantics);
+                # they may use rules (e.g. a reference or a rule-valued target).
+                env = {**funcs, **self._env(t, y, c)}
+                incs = [(idx, eval(code, env)) for idx, code in self._inc[id(ev)]]
+                for idx, inc in incs:
+                    y[idx] += inc
         return times, out[:k]

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..io.trial_file import GENOTYPES, Distribution, PopulationSpec
 from ..perturb.catalogue import registry
-from ..provenance import Param, layer_params
+from ..provenance import Param, parameter_file
 
 CLEARANCE_PREFIXES = ("CL_", "Qh_")
 VOLUME_PREFIXES = ("Vc_",)
@@ -35,7 +35,7 @@ VOLUME_PREFIXES = ("Vc_",)
 
 def defaults() -> dict[str, Param]:
     """Population defaults with provenance."""
-    return layer_params("population")
+    return parameter_file("population")
 
 
 def _omega(cv: float) -> float:

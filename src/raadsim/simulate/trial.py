@@ -90,13 +90,12 @@ class ChunkResult:
 
 def prepare_arms(tf: TrialFile, cat: Catalogue) -> list[ArmModel]:
     """Build every arm's model (for a subject of the population's mean weight)."""
-    pop = PopulationModel.from_spec(tf.population)
     visits = tf.trial.visit_times_h()
     step = parse_time(tf.trial.output_every, "trial.output_every")
     end = tf.trial.end_h()
     arms = []
     for k, arm in enumerate(tf.trial.arm):
-        sc = tf.arm_scenario(arm, pop.weight.mean)
+        sc = tf.arm_scenario(arm)
         spec = build_model(sc, cat)
         try:
             names = select_observables(spec, list(tf.trial.observables))
@@ -116,7 +115,7 @@ def prepare_arms(tf: TrialFile, cat: Catalogue) -> list[ArmModel]:
             observables=tuple(names), variables=tuple(spec.observables[o].var for o in names),
             times_model=times - spec.t_start, visit_labels=tuple(tf.trial.visits),
             visit_rows=rows,
-            last_dose_h=max(doses) if doses else None, build_weight=pop.weight.mean))
+            last_dose_h=max(doses) if doses else None, build_weight=tf.typical_weight_kg()))
     return arms
 
 
