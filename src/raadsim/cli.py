@@ -156,7 +156,9 @@ def _spec_for(scenario: Path | None, drug: str, dose: str, route: str, species: 
 
 @app.command()
 def explain(
-    observable: str = typer.Argument(..., help="e.g. signal.mtorc1 or occupancy.nmdar"),
+    observable: str | None = typer.Argument(None, help="e.g. signal.mtorc1 or occupancy.nmdar"),
+    layer: str | None = typer.Option(None, help="print one layer file instead: equations and "
+                                     "parameters (pk, targets, network, ..., cardiovascular)"),
     scenario: Path | None = typer.Option(None, help="scenario file (default: ketamine IV)"),
     drug: str = typer.Option("ketamine", help="drug of the default scenario"),
     dose: str = typer.Option("0.5 mg/kg", help="dose of the default scenario"),
@@ -164,12 +166,24 @@ def explain(
     species: str = typer.Option("human", help="species of the default scenario"),
     depth: int = typer.Option(2, help="how many levels of inputs to expand"),
 ) -> None:
-    """Print the equations that govern an observable, with parameters, units and sources."""
+    """Print the equations that govern an observable (or a whole layer), with parameters,
+    units, sources and the file and line each is written in."""
     from .model.explain import explain as explain_text
 
     with _reported():
-        spec = _spec_for(scenario, drug, dose, route, species)
-        text = explain_text(spec, observable, depth=depth)
+        if layer is not None:
+            from .model.layer import ALIASES, LAYERS
+            from .model.layer_docs import layer_text
+
+            if ALIASES.get(layer, layer) not in LAYERS:
+                raise InputError("--layer", layer, f"one of {', '.join(LAYERS)}")
+            text = layer_text(layer)
+        elif observable is None:
+            raise InputError("observable", None, "an observable such as signal.mtorc1 (or "
+                             "--layer NAME)")
+        else:
+            spec = _spec_for(scenario, drug, dose, route, species)
+            text = explain_text(spec, observable, depth=depth)
     console.print(text, highlight=False, markup=False, soft_wrap=True)
 
 

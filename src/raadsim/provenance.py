@@ -91,6 +91,7 @@ class Param(BaseModel):
     provenance: Provenance
     low: float | None = None
     high: float | None = None
+    origin: str | None = None  # where it was read, e.g. "model/layers/synapse.toml:214"
 
     def in_unit(self, unit: str) -> float:
         """The value converted to ``unit`` (pint)."""
@@ -111,7 +112,7 @@ def param_from_table(name: str, table: dict[str, Any], where: str) -> Param:
     prov = {k: v for k, v in table.items() if k not in _PARAM_KEYS}
     body = {k: v for k, v in table.items() if k in _PARAM_KEYS}
     try:
-        return Param(name=name, provenance=Provenance(**prov), **body)
+        return Param(name=name, provenance=Provenance(**prov), origin=where, **body)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"]) or "table"

@@ -133,3 +133,25 @@ def test_every_perturbation_targets_a_parameter_some_layer_defines():
             for g in GENOTYPES.get(name, (None,)):
                 for target, _ in _targets(name, p.effects, g, species):
                     assert owner(target, conditions)
+
+
+def test_model_documentation_is_generated_from_the_layer_files():
+    """docs/model.md is what scripts/model_docs.py writes from today's layer files."""
+    from pathlib import Path
+
+    from raadsim.model.layer_docs import model_markdown
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "model.md"
+    assert doc.read_text(encoding="utf-8") == model_markdown(), \
+        "docs/model.md is stale: run python scripts/model_docs.py"
+
+
+def test_explain_names_the_file_and_line_of_each_equation_and_parameter():
+    from raadsim.model.explain import explain
+
+    text = explain(_spec(), "signal.mtorc1", depth=1)
+    lay = load_layer("signalling")
+    line = next(eq.line for eq in lay.equations if eq.name == "mtorc1")
+    assert f"model/layers/signalling.toml:{line}" in text
+    assert f"model/layers/signalling.toml:{lay.lines['k_mtorc1']}" in text
+    assert "recorded range 0.5 to 8 1/h" in text

@@ -43,10 +43,10 @@ def _equation(spec: ModelSpec, var: str) -> dict[str, str]:
     if var in spec.states:
         s = spec.states[var]
         return {"name": var, "kind": "ode", "expr": spec.odes[var], "unit": s.unit,
-                "layer": s.layer, "description": s.description}
+                "layer": s.layer, "description": s.description, "origin": s.origin}
     r = spec.rules[var]
     return {"name": var, "kind": "rule", "expr": r.expr, "unit": r.unit, "layer": r.layer,
-            "description": r.description}
+            "description": r.description, "origin": r.origin}
 
 
 def _walk(spec: ModelSpec, root: str, depth: int) -> list[dict[str, str]]:
@@ -86,6 +86,9 @@ def _parameter(spec: ModelSpec, name: str) -> dict[str, Any]:
         "note": prov.note,
         "fitted_to": list(prov.fitted_to or []),
         "model_note": p.note,
+        "origin": p.source.origin,
+        "low": p.source.low,
+        "high": p.source.high,
     }
 
 
@@ -93,11 +96,13 @@ def explain_dict(spec: ModelSpec, observable: str, depth: int = 2) -> dict[str, 
     """The explanation of ``observable`` (or a model variable) as data.
 
     Keys: ``observable``, ``variable``, ``unit``, ``description``, ``equations`` (dicts with
-    name, kind 'ode'|'rule', expr, unit, layer, description; the observable's own first, then
+    name, kind 'ode'|'rule', expr, unit, layer, description, origin (the layer file and line,
+    or the module, that writes it); the observable's own first, then
     depth-first up to ``depth`` levels) and ``parameters`` (every parameter used in those
     equations, in order of first use: name, value, unit, description, kind, source, citation,
     quote, note (the provenance note), fitted_to, model_note (how the model value was scaled
-    or converted from the source), plus layer and doi).
+    or converted from the source), origin (file and line), low/high (recorded range), plus
+    layer and doi).
     """
     var, unit, description = _resolve(spec, observable)
     equations = _walk(spec, var, depth)
@@ -132,6 +137,11 @@ def _provenance_lines(p: dict[str, Any]) -> list[str]:
         lines.append(f"{'note' if p['quote'] else kind + ref}: {p['note']}")
     if p["model_note"]:
         lines.append(f"model value: {p['model_note']}")
+    where = [f"in {p['origin']}"] if p.get("origin") else []
+    if p.get("low") is not None and p.get("high") is not None:
+        where.append(f"recorded range {p['low']:g} to {p['high']:g} {p['unit']}")
+    if where:
+        lines.append("; ".join(where))
     return lines
 
 
@@ -153,7 +163,8 @@ def explain(spec: ModelSpec, observable: str, depth: int = 2) -> str:
     event_vars = {v for ev in spec.events for v in ev.increments}
     for eq in d["equations"]:
         lhs = f"d{eq['name']}/dt =" if eq["kind"] == "ode" else f"{eq['name']} :="
-        lines.append(f"  [{eq['layer']}] {eq['description']} ({eq['unit']})")
+        origin = f" — {eq['origin']}" if eq.get("origin") else ""
+        lines.append(f"  [{eq['layer']}] {eq['description']} ({eq['unit']}){origin}")
         lines.extend(_wrap(f"{lhs} {eq['expr']}", "    "))
         if eq["name"] in event_vars:
             lines.append("      (also changed stepwise by dosing/perturbation events)")

@@ -201,8 +201,8 @@ def _load_layer(name: str) -> Layer:
     if raw.layer.name != name:
         raise ModelError(f"{path}: [layer].name is {raw.layer.name!r}, expected {name!r}")
     plines, elines = _line_numbers(text)
-    params = {k: param_from_table(k, v, f"{path}:parameters.{k}")
-              for k, v in raw.parameters.items()}
+    params = {k: param_from_table(k, v, f"{path}:parameters.{k}").model_copy(
+        update={"origin": f"{path}:{plines.get(k, 0)}"}) for k, v in raw.parameters.items()}
     eqs = []
     for kind, entries in (("state", raw.state), ("rule", raw.rule)):
         for e in entries:
@@ -238,10 +238,12 @@ def build_layer(name: str, flags: frozenset[str]) -> ModelSpec:
         if not lay.applies(eq.when, flags):
             continue
         used |= identifiers(eq.expr)
+        where = f"{lay.path}:{eq.line}"
         if eq.kind == "state":
-            m.state(eq.name, eq.expr, eq.unit, eq.description, name, initial=eq.initial)
+            m.state(eq.name, eq.expr, eq.unit, eq.description, name, initial=eq.initial,
+                    origin=where)
         else:
-            m.rule(eq.name, eq.expr, eq.unit, eq.description, name)
+            m.rule(eq.name, eq.expr, eq.unit, eq.description, name, origin=where)
         for obs, desc, when in eq.observables:
             if lay.applies(when, flags):
                 m.observable(obs, eq.name, eq.unit, desc, name)

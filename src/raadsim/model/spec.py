@@ -11,6 +11,7 @@ Expressions use a small vocabulary shared by Antimony and Python: ``+ - * /``, p
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 
 from ..errors import ModelError
@@ -25,6 +26,19 @@ FUNCTIONS = {"pow", "exp", "max", "min", "time"}
 def identifiers(expr: str) -> set[str]:
     """Names used in an expression (functions and ``time`` excluded)."""
     return {t for t in _IDENT.findall(expr) if t not in FUNCTIONS}
+
+
+def _caller_module() -> str:
+    """``model/pk.py``-style path of the module that defined an equation (outside spec.py)."""
+    frame = sys._getframe(2)
+    for _ in range(4):
+        if frame is None:
+            break
+        path = frame.f_code.co_filename.replace("\\", "/")
+        if "/raadsim/" in path and not path.endswith("/spec.py"):
+            return path.rsplit("/raadsim/", 1)[1]
+        frame = frame.f_back
+    return ""
 
 
 def numeric_literals(expr: str) -> list[str]:
@@ -52,6 +66,7 @@ class State:
     unit: str
     description: str
     layer: str
+    origin: str = ""  # where the equation is written (a layer file and line, or a module)
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,7 @@ class Rule:
     unit: str
     description: str
     layer: str
+    origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,10 +140,11 @@ class ModelSpec:
         return name
 
     def state(self, name: str, ode: str, unit: str, description: str, layer: str,
-              initial: float = 0.0) -> str:
+              initial: float = 0.0, origin: str = "") -> str:
         if name in self.states:
             raise ModelError(f"state {name} defined twice")
-        self.states[name] = State(name, float(initial), unit, description, layer)
+        self.states[name] = State(name, float(initial), unit, description, layer,
+                                  origin or _caller_module())
         self.odes[name] = ode
         return name
 
@@ -135,10 +152,11 @@ class ModelSpec:
         """Append ``+ term`` to a state's right-hand side."""
         self.odes[name] = f"{self.odes[name]} + {term}" if self.odes[name] != "0" else term
 
-    def rule(self, name: str, expr: str, unit: str, description: str, layer: str) -> str:
+    def rule(self, name: str, expr: str, unit: str, description: str, layer: str,
+             origin: str = "") -> str:
         if name in self.rules:
             raise ModelError(f"rule {name} defined twice")
-        self.rules[name] = Rule(name, expr, unit, description, layer)
+        self.rules[name] = Rule(name, expr, unit, description, layer, origin or _caller_module())
         return name
 
     def observable(self, name: str, var: str, unit: str, description: str, layer: str) -> None:
@@ -148,9 +166,10 @@ class ModelSpec:
         for p in other.params.values():
             self.param(p.name, p.value, p.unit, p.layer, p.source, p.note)
         for s in other.states.values():
-            self.state(s.name, other.odes[s.name], s.unit, s.description, s.layer, s.initial)
+            self.state(s.name, other.odes[s.name], s.unit, s.description, s.layer, s.initial,
+                       s.origin)
         for r in other.rules.values():
-            self.rule(r.name, r.expr, r.unit, r.description, r.layer)
+            self.rule(r.name, r.expr, r.unit, r.description, r.layer, r.origin)
         self.events.extend(other.events)
         self.observables.update(other.observables)
         self.inputs.update(other.inputs)
