@@ -47,8 +47,9 @@ def bare_loop(n: int) -> float:
     """Seconds for n patients per arm with a plain roadrunner loop (same SBML and inputs)."""
     import roadrunner
 
-    from raadsim.simulate.engines import RoadRunnerEngine, quiet_solver
+    from raadsim.simulate.engines import quiet_solver
     from raadsim.simulate.population import PopulationModel, patient_parameters
+    from raadsim.simulate.simulator import sbml_of
     from raadsim.simulate.trial import prepare_arms
 
     tf, cat = load(n)
@@ -56,15 +57,15 @@ def bare_loop(n: int) -> float:
     pop = PopulationModel.from_spec(tf.population)
     jobs = []
     for arm in arms:
-        rr = roadrunner.RoadRunner(RoadRunnerEngine(arm.spec).sbml)
+        rr = roadrunner.RoadRunner(sbml_of(arm.spec))
         rr.integrator.relative_tolerance = 1e-6
         rr.integrator.absolute_tolerance = 1e-8
         base = {k: v.value for k, v in arm.spec.params.items()}
         params = [patient_parameters(pop.patient(arm.stream, i, len(arm.visit_rows)), base,
                                      arm.spec.weight_exponents, arm.spec.per_kg_inputs,
                                      arm.build_weight) for i in range(n)]
-        grid = [0.0, *arm.times_model]
-        sel = ["time", *arm.variables]
+        grid = [0.0, *(arm.times_h - arm.spec.t_start)]
+        sel = ["time", *(arm.spec.observables[o].var for o in arm.observables)]
         jobs.append((rr, params, grid, sel))
     t0 = time.perf_counter()
     with quiet_solver():

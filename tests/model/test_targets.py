@@ -7,7 +7,8 @@ import pytest
 
 from raadsim import scenario_from_dict
 from raadsim.model.build import build_model
-from raadsim.simulate.engines import RoadRunnerEngine
+from raadsim.simulate.engines import output_times
+from raadsim.simulate.simulator import default_simulator
 from tests.conftest import peak, run_single
 
 
@@ -45,9 +46,9 @@ def test_norketamine_is_a_weaker_blocker():
     sc = r.scenario
     spec = build_model(sc, sc.catalogue(), equilibrate=False)
     assert spec.params["K_nmdar_s_norketamine"].value > 5 * spec.params["K_nmdar_s_ketamine"].value
-    eng = RoadRunnerEngine(spec)
-    _t, v = eng.run(["B_pyr_s_ketamine", "B_pyr_s_norketamine", "Cbu_s_ketamine",
-                    "Cbu_s_norketamine"], 0, 8, 1 / 60)
+    v, _ = default_simulator().run_variables(spec, ["B_pyr_s_ketamine", "B_pyr_s_norketamine",
+                                                    "Cbu_s_ketamine", "Cbu_s_norketamine"],
+                                             output_times(0, 8, 1 / 60))
     i = np.argmax(v[:, 1])
     per_uM_parent = v[:, 0].max() / v[np.argmax(v[:, 0]), 2]
     per_uM_nor = v[i, 1] / v[i, 3]
@@ -77,11 +78,11 @@ def test_use_dependent_trapping_block_outlasts_brain_ketamine():
                              "dose": [{"drug": "ketamine", "amount": "10 mg/kg", "route": "ip"}],
                              "simulation": {"end": "6 h"}})
     spec = build_model(sc, sc.catalogue(), equilibrate=False)
-    eng = RoadRunnerEngine(spec)
+    sim, times = default_simulator(), output_times(0, 6, 1 / 60)
     blockers = [k[len("K_nmdar_"):] for k in spec.params if k.startswith("K_nmdar_")]
     names = ["B_pyr_total"] + [f"Cbu_{b}" for b in blockers]
-    _, active = eng.run(names, 0, 6, 1 / 60)
-    _, quiet = eng.run(names, 0, 6, 1 / 60, params={"activity_scale_pyr": 0.0})
+    active, _ = sim.run_variables(spec, names, times)
+    quiet, _ = sim.run_variables(spec, names, times, params={"activity_scale_pyr": 0.0})
     ratio = sum(quiet[-1, 1 + i] / spec.params[f"K_nmdar_{b}"].value
                 for i, b in enumerate(blockers))
     equilibrium = ratio / (1 + ratio)
@@ -100,6 +101,6 @@ def test_trapped_block_lasts_24h_as_in_lhb():
                              "dose": [{"drug": "ketamine", "amount": "10 mg/kg", "route": "ip"}],
                              "simulation": {"end": "24 h"}})
     spec = build_model(sc, sc.catalogue(), equilibrate=False)
-    _, quiet = RoadRunnerEngine(spec).run(["B_pyr_total"], 0, 24, 0.25,
-                                          params={"activity_scale_pyr": 0.0})
+    quiet, _ = default_simulator().run_variables(spec, ["B_pyr_total"], output_times(0, 24, 0.25),
+                                                 params={"activity_scale_pyr": 0.0})
     assert quiet[-1, 0] > 0.25 * quiet[:, 0].max()

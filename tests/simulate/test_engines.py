@@ -7,7 +7,19 @@ import pytest
 
 from raadsim import scenario_from_dict
 from raadsim.model.build import build_model
-from raadsim.simulate.engines import RoadRunnerEngine, ScipyEngine
+from raadsim.simulate.engines import output_times
+from raadsim.simulate.simulator import Simulator, Tolerances
+
+TIGHT = Tolerances(1e-10, 1e-14, reference_engine_fallback=False)
+
+
+def _both(spec, end: float, step: float):
+    """Every observable variable from scenario time 0 to ``end`` with both engines."""
+    variables = [o.var for o in spec.observables.values()]
+    times = output_times(0.0, end, step)
+    a, _ = Simulator("roadrunner", TIGHT).run_variables(spec, variables, times)
+    b, _ = Simulator("scipy", Tolerances(1e-11, 1e-14)).run_variables(spec, variables, times)
+    return a, b
 
 REFERENCE = {
     "ketamine_iv_repeated": ("human", [{"drug": "ketamine", "amount": "0.5 mg/kg", "route": "iv",
@@ -41,12 +53,7 @@ def test_roadrunner_matches_scipy(name):
     species, doses, end = REFERENCE[name]
     sc = scenario_from_dict({"subject": {"species": species}, "dose": doses})
     spec = build_model(sc, sc.catalogue())
-    variables = [o.var for o in spec.observables.values()]
-    step = end / 400
-    t0 = -spec.t_start  # model time of scenario time 0 (after drug-free pre-equilibration)
-    t1, a = RoadRunnerEngine(spec, rtol=1e-10, atol=1e-14).run(variables, t0, t0 + end, step)
-    t2, b = ScipyEngine(spec, rtol=1e-11, atol=1e-14).run(variables, t0, t0 + end, step)
-    assert np.allclose(t1, t2)
+    a, b = _both(spec, end, end / 400)
     scale = np.maximum(np.abs(a).max(axis=0), 1e-12)
     rel = (np.abs(a - b) / scale).max()
     assert rel <= 1e-6, f"max relative difference {rel:.2e}"
@@ -60,11 +67,7 @@ def test_engines_agree_on_every_kind_of_event(name):
     sc = scenario_from_dict({"subject": {"species": species}, "dose": doses,
                              "perturbation": perturbations})
     spec = build_model(sc, sc.catalogue())
-    variables = [o.var for o in spec.observables.values()]
-    t0 = -spec.t_start
-    t1, a = RoadRunnerEngine(spec, rtol=1e-10, atol=1e-14).run(variables, t0, t0 + end, 0.5)
-    t2, b = ScipyEngine(spec, rtol=1e-11, atol=1e-14).run(variables, t0, t0 + end, 0.5)
-    assert np.allclose(t1, t2)
+    a, b = _both(spec, end, 0.5)
     scale = np.maximum(np.abs(a).max(axis=0), 1e-12)
     rel = (np.abs(a - b) / scale).max()
     assert rel <= 1e-6, f"max relative difference {rel:.2e}"
@@ -75,10 +78,10 @@ def test_per_subject_dose_at_t0_changes_first_peak():
     (resetAll → set parameters → reset). Doubling the dose must double the first peak."""
     sc = scenario_from_dict({"dose": [{"drug": "esketamine", "amount": "28 mg", "route": "iv"}]})
     spec = build_model(sc, sc.catalogue(), equilibrate=False)
-    eng = RoadRunnerEngine(spec)
-    _, base = eng.run(["C_s_ketamine"], 0, 1, 0.01)
-    _, double = eng.run(["C_s_ketamine"], 0, 1, 0.01, params={"dose0_mg": 56.0})
-    _, again = eng.run(["C_s_ketamine"], 0, 1, 0.01)
+    sim, times = Simulator(), output_times(0, 1, 0.01)
+    base, _ = sim.run_variables(spec, ["C_s_ketamine"], times)
+    double, _ = sim.run_variables(spec, ["C_s_ketamine"], times, params={"dose0_mg": 56.0})
+    again, _ = sim.run_variables(spec, ["C_s_ketamine"], times)
     assert double[:, 0].max() == pytest.approx(2 * base[:, 0].max(), rel=1e-6)
     assert again[:, 0].max() == pytest.approx(base[:, 0].max(), rel=1e-9)
 
@@ -106,10 +109,9 @@ def test_repeated_runs_of_one_engine_are_identical():
         {"drug": "ketamine", "amount": "0.5 mg/kg", "route": "iv", "infusion": "40 min",
          "repeat": {"every": "3.5 d", "count": 3}}]})
     spec = build_model(sc, sc.catalogue())
-    eng = RoadRunnerEngine(spec)
-    t0 = -spec.t_start
-    runs = [eng.run(["madrs", "C_s_ketamine"], t0, t0 + 240, 2)[1] for _ in range(3)]
+    sim, times = Simulator(), output_times(0, 240, 2)
+    runs = [sim.run_variables(spec, ["madrs", "C_s_ketamine"], times)[0] for _ in range(3)]
     assert np.array_equal(runs[0], runs[1]) and np.array_equal(runs[0], runs[2])
-    fresh = RoadRunnerEngine(spec).run(["madrs", "C_s_ketamine"], t0, t0 + 240, 2)[1]
+    fresh = Simulator().run_variables(spec, ["madrs", "C_s_ketamine"], times)[0]
     assert np.array_equal(runs[0], fresh)
     assert runs[0][-1, 1] < 0.01 * runs[0][:, 1].max()  # the last infusion has ended

@@ -233,24 +233,20 @@ def test_bands_merge_is_order_free():
 
 
 def test_trial_tolerances_keep_madrs_within_a_hundredth_of_a_point():
-    """The population tolerances (TRIAL_RTOL/TRIAL_ATOL, looser than single runs for speed)
+    """The population tolerances (simulator.POPULATION, looser than single runs for speed)
     keep the model MADRS within 0.01 points of a 1e-10 / 1e-12 solution at every output time,
     over an 8-infusion ketamine course and its saline arm (the claim in trial.py)."""
-    from raadsim.simulate.engines import RoadRunnerEngine
     from raadsim.simulate.population import PopulationModel
-    from raadsim.simulate.trial import (
-        arm_engine,
-        prepare_arms,
-        simulate_patient,
-        typical_parameters,
-    )
+    from raadsim.simulate.simulator import POPULATION, Simulator, Tolerances
+    from raadsim.simulate.trial import prepare_arms, simulate_patient, typical_parameters
 
     tf, cat = load_trial(EXAMPLE)
     pop = PopulationModel.from_spec(tf.population)
+    loose, tight = Simulator(tolerances=POPULATION), Simulator(tolerances=Tolerances(1e-10,
+                                                                                    1e-12))
     worst = 0.0
     for arm in prepare_arms(tf, cat):
-        k = arm.variables.index("madrs")
-        loose, tight = arm_engine(arm), RoadRunnerEngine(arm.spec, 1e-10, 1e-12)
+        k = arm.observables.index("clinic.madrs")
         typical = typical_parameters(arm)
         for i in range(6):
             p = pop.patient(arm.stream, i, len(arm.visit_rows))

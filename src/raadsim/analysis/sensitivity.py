@@ -33,7 +33,7 @@ Runs
     the last requested time. Samples are evaluated in chunks on an executor (serial, processes
     or Dask); sampling is seeded and every sample is simulated independently, so the indices
     do not depend on the executor or the chunking. One extra run at the nominal values gives
-    the observable's reference value. A run takes ~7 ms (rtol 1e-9, see :data:`ATTEMPTS`):
+    the observable's reference value. A run takes ~7 ms (rtol 1e-9, simulator.SENSITIVITY):
     the default Morris screen of a ketamine scenario (66 parameters, r = 20: 1341 runs) takes
     ~7 s on 2 processes; Sobol' on 12 parameters with N = 256 (3585 runs) ~22 s.
 """
@@ -58,10 +58,11 @@ from ..drugs.catalogue import Catalogue
 from ..errors import InputError, ModelError
 from ..io.outputs import atomic_dir, write_json
 from ..io.scenario import Scenario
+from ..model import eeg
 from ..model.build import build_model
 from ..model.spec import ModelSpec, identifiers
-from ..simulate.engines import RoadRunnerEngine, quiet_solver
 from ..simulate.executors import EXECUTORS, map_chunks
+from ..simulate.simulator import SENSITIVITY, default_simulator
 
 METHODS = ("morris", "sobol")
 DEFAULT_N = {"morris": 20, "sobol": 256}
@@ -70,12 +71,6 @@ NUM_RESAMPLES = 100
 CONF_LEVEL = 0.95
 LOG_SPAN = 10.0  # ranges with high/low >= LOG_SPAN are sampled log-uniformly
 MIN_CHUNK, MAX_CHUNK = 50, 2000
-# CVODE (rtol, atol, maximum steps per output interval): the first for every run, the others
-# for a run that fails (see _run_one). Measured on 2010 Morris samples of the full ketamine
-# parameter box: rtol 1e-9 stalled on none (1e-8 and 1e-6 each on 66), differs from 1e-10 by
-# < 1e-5 MADRS points and takes ~7 ms a run. A run needs < 2000 steps (8 infusions over 60 d
-# in one interval), so 20000 makes a stalled run fail in ~0.5 s instead of ~2-6 s.
-ATTEMPTS = ((1e-9, 1e-11, 20000), (1e-10, 1e-12, 20000), (1e-7, 1e-9, 100000))
 INDEX_COLUMNS = {"morris": ("mu", "mu_star", "sigma", "mu_star_conf"),
                  "sobol": ("S1", "S1_conf", "ST", "ST_conf")}
 
@@ -280,10 +275,10 @@ def _to_model(X: np.ndarray, ranges: Sequence[ParamRange]) -> np.ndarray:
 class SensModel:
     """The compiled-once model of one analysis: what to read, and when (model time)."""
 
-    key: str  # scenario digest and model hash: the per-worker engine cache key
+    key: str  # scenario digest and model hash
     spec: ModelSpec
-    variable: str
-    times_model: np.ndarray  # ascending, distinct
+    observable: str
+    times_h: np.ndarray  # scenario times, ascending, distinct
 
 
 @dataclass(frozen=True)
@@ -294,60 +289,25 @@ class SampleChunk:
     rows: np.ndarray  # parameter values (model units), one row per run
 
 
-_ENGINES: dict[str, RoadRunnerEngine] = {}
-
-
-def _engine(model: SensModel) -> RoadRunnerEngine:
-    """One compiled model per worker process and analysis."""
-    if model.key not in _ENGINES:
-        eng = RoadRunnerEngine(model.spec, *ATTEMPTS[0][:2])
-        eng.rr.integrator.setValue("maximum_num_steps", ATTEMPTS[0][2])
-        _ENGINES[model.key] = eng
-    return _ENGINES[model.key]
-
-
-def _run_one(eng: RoadRunnerEngine, m: SensModel, params: dict[str, float]
-             ) -> tuple[np.ndarray, int]:
-    """The observable at the output times, and how many fallback settings were needed.
-
-    CVODE sometimes stalls (CV_TOO_MUCH_WORK) where ``max(…, 0)`` kinks of the synapse layer
-    meet (``min(max(plasticity_drive, 0), g·max(1 − gsk3, 0))`` with both near 0), at one
-    tolerance and not at its neighbours: every sample that stalled at rtol 1e-8 ran in a few
-    ms at 1e-7, 1e-9 or 1e-10. Such a sample is re-run with the next settings of
-    :data:`ATTEMPTS`; the retry is deterministic, so results stay executor-independent."""
-    integ = eng.rr.integrator
-    error = ""
-    for k, (rtol, atol, steps) in enumerate(ATTEMPTS):
-        integ.relative_tolerance, integ.absolute_tolerance = rtol, atol
-        integ.setValue("maximum_num_steps", steps)
-        try:
-            _, v = eng.run([m.variable], 0, 0, 1, params=params, times=m.times_model)
-            return v[:, 0], k
-        except RuntimeError as exc:
-            error = str(exc)
-        finally:
-            integ.relative_tolerance, integ.absolute_tolerance = ATTEMPTS[0][:2]
-            integ.setValue("maximum_num_steps", ATTEMPTS[0][2])
-    raise ModelError(f"integration failed at every tolerance ({error}); parameters {params}")
-
-
 def run_samples(task: SampleChunk) -> tuple[int, np.ndarray, list[int]]:
     """Simulate a block of sample rows (worker function): ``(start, values, retried)`` with
     one row of values per sample and one column per output time; ``retried`` lists the
-    samples that needed a fallback tolerance."""
+    samples that needed a fallback tolerance (the simulator retries a run CVODE stalls on, at
+    the settings of :data:`raadsim.simulate.simulator.SENSITIVITY`; the retry is
+    deterministic, so results stay executor-independent)."""
     m = task.model
-    eng = _engine(m)
-    out = np.empty((len(task.rows), len(m.times_model)))
+    sim = default_simulator(SENSITIVITY)
+    out = np.empty((len(task.rows), len(m.times_h)))
     retried = []
-    with quiet_solver():
-        for j, row in enumerate(task.rows):
-            params = dict(zip(task.names, row.tolist(), strict=True))
-            try:
-                out[j], k = _run_one(eng, m, params)
-            except ModelError as exc:
-                raise ModelError(f"sample {task.start + j}: {exc}") from None
-            if k:
-                retried.append(task.start + j)
+    for j, row in enumerate(task.rows):
+        params = dict(zip(task.names, row.tolist(), strict=True))
+        try:
+            tr = sim.run(m.spec, [m.observable], m.times_h, params=params)
+        except ModelError as exc:
+            raise ModelError(f"sample {task.start + j}: {exc}; parameters {params}") from None
+        out[j] = tr.values[m.observable]
+        if tr.fallbacks:
+            retried.append(task.start + j)
     return task.start, out, retried
 
 
@@ -366,7 +326,7 @@ def evaluate(model: SensModel, names: Sequence[str], rows: np.ndarray, executor:
     size = chunk_size or default_chunk_size(len(rows), n_workers)
     tasks = [SampleChunk(model, tuple(names), s, rows[s:s + size])
              for s in range(0, len(rows), size)]
-    Y = np.full((len(rows), len(model.times_model)), np.nan)
+    Y = np.full((len(rows), len(model.times_h)), np.nan)
     retried: list[int] = []
     done = 0
     for start, values, again in map_chunks(run_samples, tasks, executor, workers, address):
@@ -473,19 +433,19 @@ def run_sensitivity(sc: Scenario, cat: Catalogue, observable: str, at: list[str]
         raise InputError("second_order", second_order, "False for the Morris method")
     hours = _check_times(sc, at)
     spec = build_model(sc, cat)
-    if observable not in spec.observables:
+    if observable not in spec.observables and observable not in eeg.OBSERVABLES:
         raise InputError("observable", observable,
-                         f"an observable of this scenario: {', '.join(sorted(spec.observables))}")
+                         f"an observable of this scenario: {', '.join(sorted(spec.observables))}"
+                         " or an eeg.* observable")
     ranges, skipped = select_params(spec, params)
 
     t0 = time.perf_counter()
     problem = _problem(ranges)
     X = _sample(method, problem, n, int(seed), second_order)
     rows = np.vstack([_to_model(X, ranges), [[r.value for r in ranges]]])  # + nominal run
-    model_times = np.array(sorted(set(hours))) - spec.t_start
     digest = hashlib.sha1(spec.to_antimony().encode()).hexdigest()[:16]
-    model = SensModel(f"{sc.digest()}:{digest}", spec, spec.observables[observable].var,
-                      model_times)
+    model = SensModel(f"{sc.digest()}:{digest}", spec, observable,
+                      np.array(sorted(set(hours))))
     Y, retried = evaluate(model, problem["names"], rows, executor, workers, address, chunk_size,
                  progress)
     wall = time.perf_counter() - t0
@@ -531,13 +491,15 @@ def run_sensitivity(sc: Scenario, cat: Catalogue, observable: str, at: list[str]
                 "num_levels": MORRIS_LEVELS if method == "morris" else None,
                 "second_order": second_order, "num_resamples": NUM_RESAMPLES,
                 "conf_level": CONF_LEVEL, "log_span": LOG_SPAN,
-                "integration": [{"rtol": a, "atol": b, "max_steps": c} for a, b, c in ATTEMPTS],
+                "integration": [{"rtol": a, "atol": b, "max_steps": c}
+                                for a, b, c in SENSITIVITY.attempts()],
                 "runs_formula": ("r·(D+1)" if method == "morris"
                                  else "N·(2D+2)" if second_order else "N·(D+2)")}
     meta = {"raadsim_version": __version__, "salib_version": version("SALib"),
             "scenario_hash": sc.digest(), "model_hash": digest, "executor": executor,
             "workers": workers, "wall_s": round(wall, 3), "retried_samples": retried}
-    return SensitivityResult(method, observable, spec.observables[observable].unit,
+    unit = spec.observables[observable].unit if observable in spec.observables else "1"
+    return SensitivityResult(method, observable, unit,
                              tuple(at), tuple(hours), list(ranges), indices, n, len(rows),
                              int(seed), nominal, output, skipped, settings,
                              pd.DataFrame(pairs) if second_order else None, meta)

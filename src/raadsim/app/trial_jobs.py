@@ -20,6 +20,7 @@ from ..errors import InputError, ModelError
 from ..io.scenario import Scenario
 from ..io.trial_file import TrialFile, trial_from_dict
 from ..simulate import trial as trial_mod
+from ..simulate.simulator import POPULATION, default_simulator
 from .compute import LOCK
 
 MAX_PATIENTS = 200  # per arm, to stay "small" in a browser session
@@ -93,8 +94,9 @@ def _run(job: Job, tf: TrialFile) -> None:
     try:
         cat = tf.arm_scenario(tf.trial.arm[0]).catalogue()
         with LOCK:  # compile every arm's model now, serialised with the app's simulations
+            sim = default_simulator(POPULATION)
             for arm in trial_mod.prepare_arms(tf, cat):
-                trial_mod.arm_engine(arm)
+                sim.compiled(arm.spec)
         chunk = max(1, tf.population.n // 10)
 
         def progress(done: int, total: int) -> None:

@@ -40,12 +40,11 @@ class DataFit:
 class _Subject:
     def __init__(self, sid, sc, cat, rows: pd.DataFrame, patterns: list[str]) -> None:
         from ..model.build import build_model
-        from ..simulate.engines import RoadRunnerEngine
         from ..simulate.run import expand_params
+        from ..simulate.simulator import default_simulator
 
         spec = build_model(sc, cat)
-        self.engine = RoadRunnerEngine(spec)
-        self.t_start = spec.t_start
+        self.spec, self.simulator = spec, default_simulator()
         self.matches = {p: list(expand_params(spec, {p: 1.0})) for p in patterns}
         self.base = {n: spec.params[n].value for ns in self.matches.values() for n in ns}
         self.times = np.unique(rows["time_h"].to_numpy(float))
@@ -59,12 +58,8 @@ class _Subject:
         return {n: self.base[n] * theta[p] for p, ns in self.matches.items() for n in ns}
 
     def predict(self, theta: dict[str, float]) -> np.ndarray:
-        from ..simulate.engines import quiet_solver
-
-        model_t = self.times - self.t_start
-        with quiet_solver():
-            _, v = self.engine.run(self.vars, float(model_t[0]), float(model_t[-1]), 1.0,
-                                   params=self.params(theta), times=model_t)
+        v, _ = self.simulator.run_variables(self.spec, self.vars, self.times,
+                                            params=self.params(theta))
         return np.array([v[i, j] for i, j in self.index])
 
 

@@ -132,7 +132,7 @@ def _ka(spec, analyte: str) -> str:
 def build_tables() -> PetabTables:
     """Build the PEtab problem from the calibration records and the current parameters."""
     from ..io.sbml_export import to_sbml
-    from ..simulate.engines import RoadRunnerEngine
+    from ..simulate.simulator import default_simulator
 
     sc = _scenario()
     ex = to_sbml(sc, equilibrate=False)
@@ -148,12 +148,12 @@ def build_tables() -> PetabTables:
         amounts[f"dose{DRUGS[drug][0]}_mg"] = _dose_mg(drug, amount)
         conditions[cid] = amounts
 
-    engine = RoadRunnerEngine(spec)
-    grid = np.arange(0.0, 24.0 + 1e-9, 1.0 / 60)
+    sim = default_simulator()
+    grid = np.arange(0.0, 24.0 + 1e-9, 1.0 / 60) + spec.t_start  # scenario time
 
     def peak_time(cid: str, var: str) -> float:
-        t, v = engine.run([var], 0.0, 24.0, 1 / 60, params=conditions[cid], times=grid)
-        return float(t[int(np.argmax(v[:, 0]))])
+        v, _ = sim.run_variables(spec, [var], grid, params=conditions[cid])
+        return float(grid[int(np.argmax(v[:, 0]))] - spec.t_start)
 
     obs_rows: dict[str, dict[str, str]] = {}
     meas = []

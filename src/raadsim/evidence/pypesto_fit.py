@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, ModelError
+from ..simulate.simulator import SINGLE_RUN, CompiledModel
 
 THRESHOLD_95 = 0.5 * 3.841458820694124  # χ²₁(0.95)/2
 
@@ -57,19 +58,15 @@ class PetabObjective:
 
     def __init__(self, yaml_path: str | Path) -> None:
         import petab.v1 as petab
-        import roadrunner
         import sympy as sp
 
         self.problem = petab.Problem.from_yaml(str(yaml_path))
         p = self.problem
         self.x_ids = list(p.x_free_ids)
         self.scales = [p.parameter_df.loc[i, "parameterScale"] for i in self.x_ids]
-        self.rr = roadrunner.RoadRunner(p.sbml_model.to_sbml_str() if hasattr(
-            p.sbml_model, "to_sbml_str") else _sbml_text(yaml_path))
-        self.rr.integrator.relative_tolerance = 1e-8
-        self.rr.integrator.absolute_tolerance = 1e-10
-        self.rr.integrator.setValue("maximum_num_steps", 100000)
-        model_ids = set(self.rr.model.getGlobalParameterIds())
+        self.model = CompiledModel(p.sbml_model.to_sbml_str() if hasattr(
+            p.sbml_model, "to_sbml_str") else _sbml_text(yaml_path), SINGLE_RUN)
+        model_ids = set(self.model.rr.model.getGlobalParameterIds())
         self.formulas: dict[str, tuple[list[str], Callable]] = {}
         self.sigma: dict[str, float] = {}
         for oid, row in p.observable_df.iterrows():
@@ -116,7 +113,6 @@ class PetabObjective:
             dynamic = group[[not s for s in static]]
             times = np.unique(dynamic["time"].to_numpy(float))
             needed = sorted({n for o in dynamic["observableId"] for n in self.formulas[o][0]})
-            grid = np.r_[0.0, times] if len(times) and times[0] > 0 else times
             rows, fixed = [], []
             for (idx, m), is_static in zip(group.iterrows(), static, strict=True):
                 names, f = self.formulas[m["observableId"]]
@@ -125,29 +121,26 @@ class PetabObjective:
                 else:
                     j = int(np.searchsorted(times, m["time"]))
                     rows.append((int(positions[idx]), j, f, [needed.index(n) for n in names]))
-            plan.append((self.conditions[str(cid)], grid, len(grid) - len(times), needed, rows,
-                         fixed))
+            plan.append((self.conditions[str(cid)], times, needed, rows, fixed))
         return plan
 
     def simulated(self, x: np.ndarray) -> np.ndarray:
         """The simulated value of every measurement (in the measurement table's order)."""
         values = self.unscale(x)
         out = np.empty(len(self.meas))
-        rr = self.rr
-        for condition, grid, skip, needed, rows, fixed in self._steps:
-            rr.resetAll()
-            for k, v in {**values, **condition}.items():
-                rr.setValue(k, v)
-            rr.reset()
-            for pos, f, names in fixed:
-                out[pos] = float(f(*(rr.getValue(n) for n in names)))
+        for condition, times, needed, rows, fixed in self._steps:
+            run_values = {**values, **condition}
+            if fixed:
+                now = self.model.values_after_reset(run_values, sorted(
+                    {n for _, _, names in fixed for n in names}))
+                for pos, f, names in fixed:
+                    out[pos] = float(f(*(now[n] for n in names)))
             if not rows:
                 continue
             try:
-                arr = np.asarray(rr.simulate(times=grid, selections=needed))
-            except RuntimeError as exc:
+                arr, _ = self.model.run(needed, times, run_values)
+            except ModelError as exc:
                 raise ModelError(f"simulation failed at {values}: {exc}") from None
-            arr = arr[skip:]
             for pos, j, f, cols in rows:
                 out[pos] = float(f(*(arr[j, c] for c in cols)))
         return out

@@ -686,14 +686,13 @@ class _Task:
 def _predict_one(task: _Task) -> tuple[Any, np.ndarray]:
     """Model values (model units) of ``task.variables`` at ``task.times_h`` (one ID)."""
     from ..model.build import build_model
-    from ..simulate.engines import RoadRunnerEngine, ScipyEngine
     from ..simulate.run import expand_params
+    from ..simulate.simulator import default_simulator
 
     spec = build_model(task.scenario, task.catalogue)
-    eng = RoadRunnerEngine(spec) if task.engine == "roadrunner" else ScipyEngine(spec)
     over = expand_params(spec, task.params)
-    t = np.asarray(task.times_h, float) - spec.t_start
-    _, vals = eng.run(list(task.variables), 0.0, 0.0, 1.0, params=over or None, times=t)
+    vals, _ = default_simulator(engine=task.engine).run_variables(
+        spec, list(task.variables), np.asarray(task.times_h, float), params=over or None)
     return task.sid, vals
 
 

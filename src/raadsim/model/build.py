@@ -92,6 +92,7 @@ def build_model(sc: Scenario, cat: Catalogue, equilibrate: bool = True) -> Model
         perturbations.apply(m, p.name, None if at is None else at + offset, p.genotype, species,
                             set(condition_params()[sc.subject.condition]))
     m.t_start = -offset
+    m.t_reference = offset + start
     m.check()
     check_dimensions(m)
     return m

@@ -283,9 +283,12 @@ def spectral_entropy(P: np.ndarray) -> np.ndarray:
 
 
 def observables(state: Mapping[str, np.ndarray], names: Sequence[str] | None = None,
-                overrides: Overrides = ()) -> dict[str, np.ndarray]:
+                overrides: Overrides = (), reference: Mapping[str, np.ndarray] | None = None
+                ) -> dict[str, np.ndarray]:
     """The ``eeg.*`` observables (all, or ``names``) for each time point of a drug state;
-    ``overrides`` replace ``eeg.toml`` parameter values (see :func:`microcircuit`)."""
+    ``overrides`` replace ``eeg.toml`` parameter values (see :func:`microcircuit`). Band
+    powers are relative to the ``reference`` state (one time point: the subject's own
+    drug-free state), or to the default drug-free microcircuit when none is given."""
     names = list(OBSERVABLES) if names is None else list(names)
     unknown = [n for n in names if n not in OBSERVABLES]
     if unknown:
@@ -293,21 +296,8 @@ def observables(state: Mapping[str, np.ndarray], names: Sequence[str] | None = N
     mc = microcircuit(overrides)
     freqs, P, _ = spectra(state, mc)
     rel = band_powers(freqs, P, mc)
-    base = band_powers(freqs, baseline_spectrum(overrides), mc)
+    base_P = baseline_spectrum(overrides) if reference is None else spectra(reference, mc)[1][0]
+    base = band_powers(freqs, base_P, mc)
     values = {f"eeg.{b}_power": rel[b] / base[b] for b in BANDS}
     values["eeg.spectral_entropy"] = spectral_entropy(P)
     return {n: values[n] for n in names}
-
-
-def spectrum_at(sc, at_h: Sequence[float], cat=None) -> tuple[np.ndarray, np.ndarray]:
-    """Spectra (len(at_h), n_freqs) of a scenario at the given scenario times (h), in units
-    of the drug-free spectrum's total 1-90 Hz power (its integral is 1)."""
-    from ..simulate.engines import RoadRunnerEngine
-    from .build import build_model
-
-    spec = build_model(sc, cat or sc.catalogue())
-    times = np.asarray(at_h, float) - spec.t_start
-    _, vals = RoadRunnerEngine(spec).run(list(STATE), 0, 0, 1, times=times)
-    freqs, P, _ = spectra(dict(zip(STATE, vals.T, strict=True)))
-    base = baseline_spectrum()
-    return freqs, P / (base.sum() * (freqs[1] - freqs[0]))

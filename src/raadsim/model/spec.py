@@ -115,6 +115,8 @@ class ModelSpec:
     input_units: dict[str, str] = field(default_factory=dict)
     # Scenario time (h) at model time 0; event times are in model time.
     t_start: float = 0.0
+    # Model time at which the drug-free pre-equilibration ends and the references are read.
+    t_reference: float = 0.0
     # Body-weight covariate model: parameter -> exponent b (value ∝ W^b), and dose inputs given
     # per kg (input -> mg/kg). Populations rescale these per patient without recompiling.
     weight_exponents: dict[str, float] = field(default_factory=dict)

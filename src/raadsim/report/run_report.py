@@ -70,13 +70,15 @@ def spectrum_section(sc: Scenario, trace: Trace) -> str:
     if not bands or importlib.util.find_spec("raadsim.report.spectrum_figure") is None:
         return ""
     try:
-        from ..model import eeg
+        from ..model.build import build_model
+        from ..simulate.simulator import default_simulator
         from . import spectrum_figure
 
         dev = np.max([np.abs(np.log(np.maximum(trace.values[o], 1e-12))) for o in bands],
                      axis=0)
         t_peak = float(trace.time_h[int(np.argmax(dev))])
-        freqs, P = eeg.spectrum_at(sc, [0.0, t_peak])
+        spec = build_model(sc, sc.catalogue())
+        freqs, P = default_simulator().spectra(spec, [0.0, t_peak])
         spectra = {"at 0 h (before dosing)": (freqs, P[0]),
                    f"at {fmt_time(t_peak)} (largest band-power change)": (freqs, P[1])}
         with tempfile.TemporaryDirectory() as tmp:

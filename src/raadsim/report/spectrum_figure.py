@@ -13,6 +13,8 @@ import numpy as np
 
 from ..io.scenario import Scenario, scenario_from_dict
 from ..model import eeg
+from ..model.build import build_model
+from ..simulate.simulator import default_simulator
 
 # The example of docs/eeg_spectra.png: each drug near its peak effect.
 EXAMPLES: dict[str, tuple[dict, float]] = {
@@ -29,7 +31,8 @@ def example_spectra() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     for label, (dose, at) in EXAMPLES.items():
         sc: Scenario = scenario_from_dict({"subject": {"species": "human"}, "dose": [dose],
                                            "simulation": {"end": f"{at + 1} h"}})
-        freqs, P = eeg.spectrum_at(sc, [0.0, at])
+        spec = build_model(sc, sc.catalogue())
+        freqs, P = default_simulator().spectra(spec, [0.0, at])
         out.setdefault("drug-free baseline", (freqs, P[0]))
         out[label] = (freqs, P[1])
     return out

@@ -63,7 +63,7 @@ def _relapse(arm: ArmModel, madrs: np.ndarray, response: float, base: float
              ) -> tuple[float, bool]:
     if arm.last_dose_h is None:
         return math.nan, False
-    t = arm.times_model + arm.spec.t_start
+    t = arm.times_h
     after = t > arm.last_dose_h
     responding = (madrs <= (1 - response) * base) & after
     if not responding.any():
@@ -222,7 +222,7 @@ def band_table(arms: list[ArmModel], bands: dict[str, Bands]) -> pd.DataFrame:
         b = bands[a.name]
         mean, sd = b.mean(), b.sd()
         qs = {k: b.quantile(q) for k, q in QUANTILES.items()}
-        t = a.times_model + a.spec.t_start
+        t = a.times_h
         for k, obs in enumerate(a.observables):
             frames.append(pd.DataFrame({"time_h": t, "observable": obs, "arm": a.name,
                                         "mean": mean[:, k], "sd": sd[:, k],

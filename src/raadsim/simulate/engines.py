@@ -1,11 +1,10 @@
-"""Integration engines for a :class:`~raadsim.model.spec.ModelSpec`.
+"""The SciPy reference engine and helpers of the integration.
 
-* :class:`RoadRunnerEngine` — the production engine: Antimony → SBML → libRoadRunner (CVODE).
-* :class:`ScipyEngine` — the reference engine: the same equations as Python, integrated with
-  ``scipy.integrate.solve_ivp`` piecewise between dosing events. Used to verify the SBML path.
-
-Both take per-run parameter overrides and return ``(times, values)`` for the requested
-variables, where ``values`` has one column per variable.
+:class:`ScipyEngine` integrates the same equations as the production engine (libRoadRunner,
+:class:`raadsim.simulate.simulator.CompiledModel`) as Python, with
+``scipy.integrate.solve_ivp`` piecewise between events; it verifies the SBML path and is the
+last fallback of a run CVODE cannot finish. Callers integrate through
+:class:`raadsim.simulate.simulator.Simulator`, never an engine directly.
 """
 
 from __future__ import annotations
@@ -55,59 +54,6 @@ def output_times(start: float, end: float, step: float) -> np.ndarray:
     if t[-1] < end - 1e-9:
         t = np.append(t, end)
     return t
-
-
-class RoadRunnerEngine:
-    """libRoadRunner with the correct reset order for per-run parameters.
-
-    roadrunner fires ``t = 0`` events during ``reset``/``resetAll`` using the parameter values
-    that are current at that moment. :meth:`run` therefore does ``resetAll`` → set parameters
-    → ``reset`` → set initial states, so that a per-subject dose at t = 0 is applied.
-    """
-
-    name = "libroadrunner"
-
-    def __init__(self, spec: ModelSpec, rtol: float = 1e-8, atol: float = 1e-10) -> None:
-        import antimony
-        import roadrunner
-
-        self.spec = spec
-        antimony.clearPreviousLoads()
-        if antimony.loadAntimonyString(spec.to_antimony()) < 0:
-            raise ModelError(f"antimony could not compile the model: {antimony.getLastError()}")
-        self.sbml = antimony.getSBMLString("raadsim")
-        self.rr = roadrunner.RoadRunner(self.sbml)
-        integ = self.rr.integrator
-        integ.relative_tolerance = rtol
-        integ.absolute_tolerance = atol
-        integ.setValue("maximum_num_steps", 100000)
-
-    def run(self, variables: Sequence[str], start: float, end: float, step: float,
-            params: Mapping[str, float] | None = None,
-            initial: Mapping[str, float] | None = None,
-            times: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Simulate from model time 0 and report ``variables`` from ``start`` to ``end`` every
-        ``step`` (or at the given model ``times``, ascending, all >= 0)."""
-        rr = self.rr
-        rr.resetAll()
-        if params:
-            for k, v in params.items():
-                rr.setValue(k, float(v))
-        rr.reset()
-        if initial:
-            for k, v in initial.items():
-                rr.setValue(k, float(v))
-        times = output_times(start, end, step) if times is None else np.asarray(times, float)
-        start = float(times[0])
-        # Pre-equilibration (model time 0 → start) runs in the same ``simulate`` call: a
-        # separate call ending exactly on an event time (the first dose) leaves roadrunner's
-        # event state such that the next ``resetAll`` fires that event again (measured).
-        lead = start > 0
-        grid = np.r_[0.0, times] if lead else times
-        arr = np.asarray(rr.simulate(times=grid, selections=["time", *variables]))
-        if lead:
-            arr = arr[1:]
-        return arr[:, 0], arr[:, 1:]
 
 
 class ScipyEngine:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,8 @@ from ..io.scenario import Scenario
 from ..model import eeg
 from ..model.build import build_model
 from ..model.spec import ModelSpec
-from .engines import RoadRunnerEngine, ScipyEngine
+from .engines import output_times
+from .simulator import Simulator, default_simulator
 
 EngineName = Literal["roadrunner", "scipy"]
 
@@ -81,39 +82,30 @@ def expand_params(spec: ModelSpec, params: Mapping[str, float] | None,
 def simulate(sc: Scenario, cat: Catalogue | None = None, engine: EngineName = "roadrunner",
              observables: list[str] | None = None,
              params: Mapping[str, float] | None = None,
-             engine_factory: Callable[[ModelSpec], Any] | None = None) -> Result:
+             simulator: Simulator | None = None) -> Result:
     """Simulate one scenario and return the trajectories of its observables. ``params``
     overrides model parameters (names or patterns, see :func:`expand_params`), including
     the ``eeg.toml`` parameters of the ``eeg.*`` observables (in the unit that file gives).
-    ``engine_factory(spec)`` replaces the engine (anything with ``name`` and the engines'
-    ``run``), e.g. a cache of compiled models (``raadsim.app.compute``)."""
+    ``simulator`` replaces the process-wide one of ``engine``
+    (:func:`raadsim.simulate.simulator.default_simulator`)."""
     cat = cat or sc.catalogue()
     spec = build_model(sc, cat)
     requested = observables or sc.simulation.observables
-    # eeg.* observables are computed after integration from the drug state (model/eeg.py)
-    eeg_names = list(eeg.OBSERVABLES) if requested is None else \
-        [o for o in requested if o in eeg.OBSERVABLES]
-    names = select_observables(spec, None if requested is None else
-                               [o for o in requested if o not in eeg.OBSERVABLES])
+    if requested is None:
+        names = [*spec.observables, *eeg.OBSERVABLES]
+    else:
+        select_observables(spec, [o for o in requested if o not in eeg.OBSERVABLES])
+        names = list(requested)
     start, end, step = sc.window()
     over = expand_params(spec, params, elsewhere=eeg.parameter_names())
-    if engine_factory is not None:
-        eng = engine_factory(spec)
-    else:
-        eng = RoadRunnerEngine(spec) if engine == "roadrunner" else ScipyEngine(spec)
-    variables = [spec.observables[o].var for o in names] + (list(eeg.STATE) if eeg_names else [])
-    t, vals = eng.run(variables, start - spec.t_start, end - spec.t_start, step,
-                      params=over or None)
-    values = {o: vals[:, i] for i, o in enumerate(names)}
-    if eeg_names:
-        values |= eeg.observables(dict(zip(eeg.STATE, vals[:, len(names):].T, strict=True)),
-                                  eeg_names, eeg.overrides_from(params))
-    order = requested or list(values)
+    sim = simulator or default_simulator(engine=engine)
+    tr = sim.run(spec, names, output_times(start, end, step), params=over or None,
+                 eeg_overrides=eeg.overrides_from(params))
     return Result(
-        time_h=t + spec.t_start,
-        values={o: values[o] for o in order},
-        units={o: spec.observables[o].unit if o in spec.observables else "1" for o in order},
+        time_h=tr.time_h,
+        values=tr.values,
+        units={o: spec.observables[o].unit if o in spec.observables else "1" for o in names},
         scenario=sc,
-        engine=eng.name,
-        meta={"raadsim_version": __version__, "scenario_hash": sc.digest(), "engine": eng.name},
+        engine=tr.engine,
+        meta={"raadsim_version": __version__, "scenario_hash": sc.digest(), "engine": tr.engine},
     )

@@ -8,9 +8,7 @@ trajectories unless they were asked for. Chunks are merged in any order with ide
 
 from __future__ import annotations
 
-import hashlib
 import math
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,20 +19,23 @@ from .. import __version__
 from ..drugs.catalogue import Catalogue
 from ..errors import InputError, ModelError
 from ..io.trial_file import TrialFile, remission_cutoff, response_fraction
+from ..model import eeg
 from ..model.build import build_model
 from ..model.spec import ModelSpec
 from ..units import parse_time
 from . import endpoints
 from .bands import Bands
-from .engines import RoadRunnerEngine, output_times, quiet_solver
+from .engines import output_times
 from .executors import map_chunks
 from .population import Patient, PopulationModel, patient_parameters
 from .run import select_observables
+from .simulator import POPULATION, Simulator, default_simulator
 
-# Integration tolerances for populations: the MADRS error is at most 6.4e-3 points (measured
-# against rtol 1e-10 / atol 1e-12 over 30 patients of an 8-infusion ketamine course, at every
-# output time), far below the rating noise. Looser tolerances buy little: rtol 1e-5 is ~10 %
-# faster for 0.06-0.2 points; the step count is set by the infusion switches and transients.
+# Integration tolerances for populations: simulator.POPULATION (rtol 1e-6, atol 1e-8). The
+# MADRS error is at most 6.4e-3 points (measured against rtol 1e-10 / atol 1e-12 over 30
+# patients of an 8-infusion ketamine course, at every output time), far below the rating
+# noise. Looser tolerances buy little: rtol 1e-5 is ~10 % faster for 0.06-0.2 points; the
+# step count is set by the infusion switches and transients.
 # tests/simulate/test_trial.py::test_trial_tolerances_keep_madrs_within_a_hundredth_of_a_point
 # guards the bound (0.01 points). Per-layer absolute tolerances (1e-4 on PK, targets, circuit
 # and signalling states) cut the steps by 26 % but saved only ~20 % of the time and raised the
@@ -46,7 +47,6 @@ from .run import select_observables
 # (sums of exponentials between doses: no fewer steps after the first dose, because the step
 # size is set by the target and signalling layers, and round-off at the start of the first
 # dose then costs thousands of steps).
-TRIAL_RTOL, TRIAL_ATOL = 1e-6, 1e-8
 MIN_CHUNK, MAX_CHUNK = 100, 1000
 
 
@@ -57,9 +57,8 @@ class ArmModel:
     name: str
     stream: int
     spec: ModelSpec
-    observables: tuple[str, ...]
-    variables: tuple[str, ...]
-    times_model: np.ndarray  # model time of each output row (grid and visits, ascending)
+    observables: tuple[str, ...]   # clinic.madrs first; may include eeg.*
+    times_h: np.ndarray  # scenario time of each output row (grid and visits, ascending)
     visit_labels: tuple[str, ...]
     visit_rows: tuple[int, ...]
     last_dose_h: float | None  # scenario time of the last administration
@@ -97,12 +96,13 @@ def prepare_arms(tf: TrialFile, cat: Catalogue) -> list[ArmModel]:
     for k, arm in enumerate(tf.trial.arm):
         sc = tf.arm_scenario(arm)
         spec = build_model(sc, cat)
+        names = list(tf.trial.observables)
         try:
-            names = select_observables(spec, list(tf.trial.observables))
+            select_observables(spec, [o for o in names if o not in eeg.OBSERVABLES])
         except InputError as exc:
-            raise InputError("trial.observables", exc.value, exc.accepted) from None
-        if "clinic.madrs" not in names:
-            names = ["clinic.madrs", *names]
+            raise InputError("trial.observables", exc.value,
+                             exc.accepted + " or an eeg.* observable") from None
+        names = ["clinic.madrs", *(o for o in names if o != "clinic.madrs")]
         grid = output_times(0.0, end, step)
         extra = [v for v in visits if not np.isclose(grid, v).any()]
         times = np.concatenate([grid, extra])
@@ -112,27 +112,10 @@ def prepare_arms(tf: TrialFile, cat: Catalogue) -> list[ArmModel]:
         doses = [t for d in arm.dose for t in d.times_h()]
         arms.append(ArmModel(
             name=arm.name, stream=0 if tf.trial.design == "paired" else k + 1, spec=spec,
-            observables=tuple(names), variables=tuple(spec.observables[o].var for o in names),
-            times_model=times - spec.t_start, visit_labels=tuple(tf.trial.visits),
+            observables=tuple(names), times_h=times, visit_labels=tuple(tf.trial.visits),
             visit_rows=rows,
             last_dose_h=max(doses) if doses else None, build_weight=tf.typical_weight_kg()))
     return arms
-
-
-_ENGINES: OrderedDict[tuple[str, str], RoadRunnerEngine] = OrderedDict()
-MAX_ENGINES = 16        # compiled models kept per process (worker processes are kept too)
-
-
-def arm_engine(arm: ArmModel) -> RoadRunnerEngine:
-    """One compiled model per worker process and arm (the ``MAX_ENGINES`` most recent)."""
-    key = (arm.name, hashlib.sha1(arm.spec.to_antimony().encode()).hexdigest())
-    if key in _ENGINES:
-        _ENGINES.move_to_end(key)
-    else:
-        _ENGINES[key] = RoadRunnerEngine(arm.spec, TRIAL_RTOL, TRIAL_ATOL)
-        while len(_ENGINES) > MAX_ENGINES:
-            _ENGINES.popitem(last=False)
-    return _ENGINES[key]
 
 
 def typical_parameters(arm: ArmModel, overrides: dict[str, float] | None = None
@@ -141,15 +124,14 @@ def typical_parameters(arm: ArmModel, overrides: dict[str, float] | None = None
     return {k: v.value for k, v in arm.spec.params.items()} | (overrides or {})
 
 
-def simulate_patient(arm: ArmModel, eng: RoadRunnerEngine, p: Patient,
+def simulate_patient(arm: ArmModel, sim: Simulator, p: Patient,
                      typical: dict[str, float], overrides: dict[str, float] | None = None
                      ) -> np.ndarray:
     """Trajectories of the arm's observables for patient ``p`` (rows = output times)."""
     over = patient_parameters(p, typical, arm.spec.weight_exponents, arm.spec.per_kg_inputs,
                               arm.build_weight)
-    _, values = eng.run(arm.variables, 0, 0, 1, params={**(overrides or {}), **over},
-                        times=arm.times_model)
-    return values
+    tr = sim.run(arm.spec, arm.observables, arm.times_h, params={**(overrides or {}), **over})
+    return np.column_stack([tr.values[o] for o in arm.observables])
 
 
 # Observables with a known range get linear histogram bins (finer quantiles).
@@ -157,27 +139,25 @@ KNOWN_RANGES = {"clinic.madrs": (0.0, 60.0)}
 
 
 def new_bands(arm: ArmModel) -> Bands:
-    return Bands(len(arm.times_model), len(arm.variables),
+    return Bands(len(arm.times_h), len(arm.observables),
                  [KNOWN_RANGES.get(o) for o in arm.observables])
 
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """Simulate patients ``[start, stop)`` of one arm."""
     arm = task.arm
-    eng = arm_engine(arm)
+    sim = default_simulator(POPULATION)
     n_visits = len(arm.visit_rows)
-    traj = np.empty((task.stop - task.start, len(arm.times_model), len(arm.variables)))
+    traj = np.empty((task.stop - task.start, len(arm.times_h), len(arm.observables)))
     rows = []
     overrides = dict(task.overrides)
     typical = typical_parameters(arm, overrides)
     for j, i in enumerate(range(task.start, task.stop)):
         p = task.population.patient(arm.stream, i, n_visits)
         try:
-            with quiet_solver():
-                traj[j] = simulate_patient(arm, eng, p, typical, overrides)
-        except RuntimeError as exc:
-            raise ModelError(f"arm {arm.name}, patient {i}: integration failed ({exc})"
-                             ) from None
+            traj[j] = simulate_patient(arm, sim, p, typical, overrides)
+        except ModelError as exc:
+            raise ModelError(f"arm {arm.name}, patient {i}: {exc}") from None
         rows.append(endpoints.patient_row(arm, p, traj[j][:, 0], task.response, task.remission,
                                           task.relapse))
     bands = new_bands(arm)
@@ -219,7 +199,7 @@ class TrialResult:
         ds = xr.Dataset(data, coords=coords)
         if self.trajectories:
             arm0 = self.arms[0]
-            t = arm0.times_model + arm0.spec.t_start
+            t = arm0.times_h
             for k, obs in enumerate(arm0.observables):
                 ds[obs] = (("arm", "patient", "time_h"),
                            np.stack([self.trajectories[a][:, :, k] for a in names]))
@@ -261,7 +241,7 @@ def run_trial(tf: TrialFile, cat: Catalogue | None = None, executor: str = "proc
              for arm in arms for s in range(0, pop.n, size)]
     bands = {a.name: new_bands(a) for a in arms}
     frames: list[pd.DataFrame] = []
-    traj = ({a.name: np.empty((pop.n, len(a.times_model), len(a.variables))) for a in arms}
+    traj = ({a.name: np.empty((pop.n, len(a.times_h), len(a.observables))) for a in arms}
             if keep_trajectories else None)
     done = 0
     for res in map_chunks(run_chunk, tasks, executor, workers, dask_address):
@@ -279,6 +259,6 @@ def run_trial(tf: TrialFile, cat: Catalogue | None = None, executor: str = "proc
     summary = endpoints.summarise(tf, arms, patients)
     summary["meta"] = {"raadsim_version": __version__, "patients_per_arm": pop.n,
                        "seed": pop.seed, "design": tf.trial.design,
-                       "integration": {"rtol": TRIAL_RTOL, "atol": TRIAL_ATOL}}
+                       "integration": {"rtol": POPULATION.rtol, "atol": POPULATION.atol}}
     timecourse = endpoints.band_table(arms, bands)
     return TrialResult(tf, arms, summary, patients, timecourse, traj, summary["meta"])

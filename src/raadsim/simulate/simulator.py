@@ -1,0 +1,324 @@
+"""The one simulation path: a built model (:class:`~raadsim.model.spec.ModelSpec`) to
+observables in scenario time.
+
+Every caller (single runs, trials, sensitivity analyses, NONMEM predictions, data fits, PEtab
+tables, EEG spectra, the app) integrates through a :class:`Simulator`, which owns
+
+* the **compiled-model cache**: one libRoadRunner model per model *structure* (equations,
+  states, events; not parameter values), so a new dose, weight or condition reuses it;
+* the **reset order** libRoadRunner needs for per-run values (``resetAll`` → set values →
+  ``reset`` → set initial states: it fires ``t = 0`` events during ``reset`` with the values
+  current then);
+* the **clock**: callers give and get scenario time (h); model time starts at the beginning
+  of the drug-free pre-equilibration (``spec.t_start`` is the scenario time of model time 0);
+* the **tolerances** of a use (single runs, populations, sensitivity) and their **fallbacks**:
+  a run CVODE cannot finish is re-run at the next settings, and finally with the SciPy
+  reference engine, before it is reported as an error;
+* the **EEG post-processing**: ``eeg.*`` observables are computed from the integrated drug
+  state relative to the subject's own drug-free state (read at the end of the
+  pre-equilibration), so they work in trials and sensitivity analyses too.
+
+A :class:`CompiledModel` can also be made from an SBML file (the PEtab objective), sharing the
+reset order, tolerances and fallbacks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..errors import InputError, ModelError
+from ..model import eeg
+from ..model.spec import ModelParam, ModelSpec
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """CVODE settings of one use, and the settings to retry with when a run fails."""
+
+    rtol: float
+    atol: float
+    max_steps: int = 100_000
+    fallbacks: tuple[tuple[float, float, int], ...] = ()
+    reference_engine_fallback: bool = True
+
+    def attempts(self) -> tuple[tuple[float, float, int], ...]:
+        return ((self.rtol, self.atol, self.max_steps), *self.fallbacks)
+
+
+# Single subjects: tight (results compared with the SciPy engine to 1e-6).
+SINGLE_RUN = Tolerances(1e-8, 1e-10, 100_000,
+                        fallbacks=((1e-9, 1e-11, 200_000), (1e-7, 1e-9, 200_000),
+                                   (1e-10, 1e-12, 500_000)))
+# The SciPy reference engine (LSODA), against which libRoadRunner is tested.
+REFERENCE = Tolerances(1e-10, 1e-12, reference_engine_fallback=False)
+# Populations: the MADRS error is bounded in tests/simulate/test_trial.py (see trial.py).
+POPULATION = Tolerances(1e-6, 1e-8, 100_000,
+                        fallbacks=((1e-7, 1e-9, 200_000), (1e-8, 1e-10, 200_000),
+                                   (1e-9, 1e-11, 500_000)))
+# Sensitivity analyses: CVODE sometimes stalls (CV_TOO_MUCH_WORK) where max(., 0) kinks of the
+# synapse layer meet, at one tolerance and not at its neighbours; every sample that stalled at
+# rtol 1e-8 ran in a few ms at 1e-7, 1e-9 or 1e-10 (measured). A run needs < 2000 steps, so
+# 20000 makes a stalled run fail in ~0.5 s instead of ~2-6 s.
+SENSITIVITY = Tolerances(1e-9, 1e-11, 20_000,
+                         fallbacks=((1e-10, 1e-12, 20_000), (1e-7, 1e-9, 100_000)))
+
+
+def structure_key(spec: ModelSpec) -> str:
+    """A hash of the model's equations, states and events, not of its parameter values."""
+    blank = replace(spec, inputs=dict.fromkeys(spec.inputs, 0.0),
+                    params={k: ModelParam(p.name, 0.0, p.unit, p.layer, p.source)
+                            for k, p in spec.params.items()})
+    text = "\n".join(line.split("//", 1)[0].rstrip()
+                     for line in blank.to_antimony().splitlines())  # comments name values
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def values_of(spec: ModelSpec) -> dict[str, float]:
+    """Every parameter and input value of ``spec`` (what a compiled model must be told)."""
+    return {**{k: p.value for k, p in spec.params.items()}, **spec.inputs}
+
+
+def sbml_of(spec: ModelSpec) -> str:
+    """The model as SBML (Antimony → libantimony)."""
+    import antimony
+
+    antimony.clearPreviousLoads()
+    if antimony.loadAntimonyString(spec.to_antimony()) < 0:
+        raise ModelError(f"antimony could not compile the model: {antimony.getLastError()}")
+    return antimony.getSBMLString("raadsim")
+
+
+class CompiledModel:
+    """An SBML model compiled by libRoadRunner, run with raadsim's reset order."""
+
+    def __init__(self, sbml: str, tolerances: Tolerances = SINGLE_RUN,
+                 base_values: Mapping[str, float] | None = None) -> None:
+        import roadrunner
+
+        self.sbml = sbml
+        self.rr = roadrunner.RoadRunner(sbml)
+        self.tolerances = tolerances
+        self.base_values = dict(base_values or {})
+        self._set_tolerances(*tolerances.attempts()[0])
+
+    def _set_tolerances(self, rtol: float, atol: float, steps: int) -> None:
+        integ = self.rr.integrator
+        integ.relative_tolerance = rtol
+        integ.absolute_tolerance = atol
+        integ.setValue("maximum_num_steps", steps)
+
+    def run(self, variables: Sequence[str], times: np.ndarray,
+            values: Mapping[str, float] | None = None,
+            initial: Mapping[str, float] | None = None) -> tuple[np.ndarray, int]:
+        """``variables`` (columns) at the model ``times`` (ascending, >= 0), with per-run
+        ``values`` of parameters and inputs; returns the array and the number of fallback
+        settings that were needed. Raises :class:`ModelError` when every setting fails."""
+        attempts = self.tolerances.attempts()
+        error = ""
+        for k, tol in enumerate(attempts):
+            if k:
+                self._set_tolerances(*tol)
+            try:
+                return self._run(variables, times, values, initial), k
+            except RuntimeError as exc:
+                error = str(exc)
+            finally:
+                if k:
+                    self._set_tolerances(*attempts[0])
+        raise ModelError(f"integration failed at every tolerance ({error})")
+
+    def values_after_reset(self, values: Mapping[str, float], names: Sequence[str]
+                           ) -> dict[str, float]:
+        """``names`` at model time 0 after the reset order with per-run ``values`` (for
+        quantities of constants only, which need no integration)."""
+        rr = self.rr
+        rr.resetAll()
+        for k, v in values.items():
+            rr.setValue(k, float(v))
+        rr.reset()
+        return {n: float(rr.getValue(n)) for n in names}
+
+    def _run(self, variables: Sequence[str], times: np.ndarray,
+             values: Mapping[str, float] | None, initial: Mapping[str, float] | None
+             ) -> np.ndarray:
+        rr = self.rr
+        rr.resetAll()
+        for k, v in (values or {}).items():
+            rr.setValue(k, float(v))
+        rr.reset()
+        for k, v in (initial or {}).items():
+            rr.setValue(k, float(v))
+        times = np.asarray(times, float)
+        # Pre-equilibration (model time 0 → the first output) runs in the same ``simulate``
+        # call: a separate call ending exactly on an event time (the first dose) leaves
+        # roadrunner's event state such that the next ``resetAll`` fires that event again.
+        lead = times[0] > 0
+        grid = np.r_[0.0, times] if lead else times
+        arr = np.asarray(rr.simulate(times=grid, selections=list(variables)))
+        return arr[1:] if lead else arr
+
+
+@dataclass
+class Trajectories:
+    """Observables (or model variables) of one run, in scenario time (h)."""
+
+    time_h: np.ndarray
+    values: dict[str, np.ndarray]
+    engine: str
+    fallbacks: int = 0  # how many fallback settings the run needed (0: none)
+    meta: dict = field(default_factory=dict)
+
+
+class Simulator:
+    """Integrates built models; see the module docstring for what it owns.
+
+    ``engine`` is ``roadrunner`` (production) or ``scipy`` (the reference engine, same
+    equations). Compiled models are kept per structure (the ``cache_size`` most recent).
+    """
+
+    def __init__(self, engine: str = "roadrunner", tolerances: Tolerances | None = None,
+                 cache_size: int = 16, quiet: bool = True) -> None:
+        if engine not in ("roadrunner", "scipy"):
+            raise InputError("engine", engine, "roadrunner or scipy")
+        self.engine = engine
+        self.tolerances = tolerances or (REFERENCE if engine == "scipy" else SINGLE_RUN)
+        self.cache_size = cache_size
+        self.quiet = quiet
+        self._models: OrderedDict[str, CompiledModel] = OrderedDict()
+        self.stats = {"compiled": 0, "reused": 0}
+
+    # -- compiled models ---------------------------------------------------------------
+    def compiled(self, spec: ModelSpec) -> CompiledModel:
+        """The compiled model of ``spec``'s structure (compiled on first use)."""
+        key = structure_key(spec)
+        if key in self._models:
+            self._models.move_to_end(key)
+            self.stats["reused"] += 1
+            return self._models[key]
+        model = CompiledModel(sbml_of(spec), self.tolerances, values_of(spec))
+        self.stats["compiled"] += 1
+        self._models[key] = model
+        while len(self._models) > self.cache_size:
+            self._models.popitem(last=False)
+        return model
+
+    def clear(self) -> None:
+        self._models.clear()
+
+    # -- runs --------------------------------------------------------------------------
+    def run_variables(self, spec: ModelSpec, variables: Sequence[str], times_h: np.ndarray,
+                      params: Mapping[str, float] | None = None,
+                      initial: Mapping[str, float] | None = None) -> tuple[np.ndarray, int]:
+        """Model ``variables`` (columns) at scenario times ``times_h`` (ascending), with
+        parameter and input values ``params`` replacing the spec's; also returns the number
+        of fallback settings used (``len(attempts)`` when the reference engine was needed)."""
+        t_model = np.asarray(times_h, float) - spec.t_start
+        if len(t_model) and t_model[0] < -1e-9:
+            raise ModelError(f"output time {times_h[0]} h is before the model starts "
+                             f"({spec.t_start} h)")
+        t_model = np.maximum(t_model, 0.0)
+        if self.engine == "scipy":
+            from .engines import ScipyEngine
+
+            _, vals = ScipyEngine(spec, rtol=self.tolerances.rtol, atol=self.tolerances.atol
+                                  ).run(variables, 0, 0, 1, params=params, initial=initial,
+                                        times=t_model)
+            return vals, 0
+        model = self.compiled(spec)
+        values = {k: v for k, v in values_of(spec).items() if model.base_values.get(k) != v}
+        values.update(params or {})
+        with _maybe_quiet(self.quiet):
+            try:
+                return model.run(variables, t_model, values, initial)
+            except ModelError:
+                if not self.tolerances.reference_engine_fallback:
+                    raise
+        from .engines import ScipyEngine  # every CVODE setting failed: the reference engine
+
+        try:
+            _, vals = ScipyEngine(spec, rtol=1e-8, atol=1e-10).run(
+                variables, 0, 0, 1, params=params, initial=initial, times=t_model)
+        except ModelError as exc:
+            raise ModelError(f"integration failed with CVODE at every tolerance and with the "
+                             f"SciPy reference engine ({exc})") from None
+        return vals, len(self.tolerances.attempts())
+
+    def run(self, spec: ModelSpec, observables: Sequence[str], times_h: np.ndarray,
+            params: Mapping[str, float] | None = None,
+            eeg_overrides: eeg.Overrides = ()) -> Trajectories:
+        """The ``observables`` of ``spec`` (its own and ``eeg.*``) at scenario times."""
+        names = [o for o in observables if o not in eeg.OBSERVABLES]
+        eeg_names = [o for o in observables if o in eeg.OBSERVABLES]
+        unknown = [o for o in names if o not in spec.observables]
+        if unknown:
+            raise InputError("observables", unknown[0],
+                             f"an observable of this model: {', '.join(sorted(spec.observables))}")
+        variables = [spec.observables[o].var for o in names]
+        times_h = np.asarray(times_h, float)
+        grid, lead = times_h, 0
+        if eeg_names:
+            variables += list(eeg.STATE)
+            t_ref = self.reference_time_h(spec)
+            if not len(times_h) or t_ref < times_h[0] - 1e-9:
+                grid, lead = np.r_[t_ref, times_h], 1
+        vals, used = self.run_variables(spec, variables, grid, params)
+        if eeg_names:
+            ref, vals = vals[0], vals[lead:]
+        values = {o: vals[:, i] for i, o in enumerate(names)}
+        if eeg_names:
+            k = len(names)
+            state = dict(zip(eeg.STATE, vals[:, k:].T, strict=True))
+            reference = dict(zip(eeg.STATE, ref[k:, None], strict=True))
+            values |= eeg.observables(state, eeg_names, eeg_overrides, reference)
+        label = "libroadrunner" if self.engine == "roadrunner" else self.engine
+        return Trajectories(times_h, {o: values[o] for o in observables}, label, used)
+
+    def spectra(self, spec: ModelSpec, times_h: Sequence[float]) -> tuple[np.ndarray,
+                                                                         np.ndarray]:
+        """Resting M/EEG power spectra (len(times_h), n_freqs) at scenario times, in units of
+        the subject's drug-free spectrum's total 1-90 Hz power (its integral is 1)."""
+        times = np.r_[self.reference_time_h(spec), np.asarray(times_h, float)]
+        vals, _ = self.run_variables(spec, list(eeg.STATE), times)
+        freqs, P, _ = eeg.spectra(dict(zip(eeg.STATE, vals.T, strict=True)))
+        return freqs, P[1:] / (P[0].sum() * (freqs[1] - freqs[0]))
+
+    @staticmethod
+    def reference_time_h(spec: ModelSpec) -> float:
+        """A scenario time inside the drug-free steady state (1 h before the references are
+        read), where the subject's own drug-free state is taken from."""
+        return spec.t_start + max(spec.t_reference - 1.0, 0.0)
+
+
+_DEFAULT: dict[tuple[str, Tolerances | None], Simulator] = {}
+
+
+def default_simulator(tolerances: Tolerances | None = None, engine: str = "roadrunner"
+                      ) -> Simulator:
+    """The process-wide simulator of a use (worker processes keep their compiled models);
+    ``tolerances`` default to SINGLE_RUN (roadrunner) or REFERENCE (scipy)."""
+    key = (engine, tolerances)
+    if key not in _DEFAULT:
+        _DEFAULT[key] = Simulator(engine, tolerances)
+    return _DEFAULT[key]
+
+
+class _maybe_quiet:
+    def __init__(self, quiet: bool) -> None:
+        self._ctx = None
+        if quiet:
+            from .engines import quiet_solver
+
+            self._ctx = quiet_solver()
+
+    def __enter__(self) -> None:
+        if self._ctx is not None:
+            self._ctx.__enter__()
+
+    def __exit__(self, *exc) -> None:
+        if self._ctx is not None:
+            self._ctx.__exit__(*exc)
