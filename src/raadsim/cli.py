@@ -42,8 +42,8 @@ def run(scenario: Path = typer.Argument(..., help="scenario TOML file"),
         out: Path = typer.Option(..., "--out", help="output directory"),
         engine: str = typer.Option("roadrunner", help="roadrunner or scipy")) -> None:
     """Simulate a scenario file; write timecourse.csv, summary.json and figure.png to OUT."""
-    from .io.outputs import write_run
     from .io.scenario import load_scenario
+    from .report.artifacts import write_run
     from .simulate.run import simulate
 
     with _reported():
@@ -68,8 +68,8 @@ def simulate_cmd(
     weight: str | None = typer.Option(None, help="body weight, e.g. '70 kg'"),
 ) -> None:
     """One-line simulation of a single dose (same outputs as `run`)."""
-    from .io.outputs import write_run
     from .io.scenario import scenario_from_dict
+    from .report.artifacts import write_run
     from .simulate.run import simulate
 
     d = {"drug": drug, "amount": dose, "route": route}
@@ -220,8 +220,8 @@ def trial(
     """Run a virtual trial; write trial.json, patients.parquet, timecourse.csv, figure.png."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from .io.outputs import write_trial
     from .io.trial_file import load_trial
+    from .report.artifacts import write_trial
     from .simulate.trial import run_trial
 
     with _reported():

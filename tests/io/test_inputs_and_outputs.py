@@ -104,8 +104,8 @@ def test_infusion_on_a_route_without_infusion(tmp_path):
 
 
 def test_failed_write_leaves_previous_output_and_no_partial(tmp_path):
-    from raadsim.io.outputs import write_run
     from raadsim.io.scenario import load_scenario
+    from raadsim.report.artifacts import write_run
     from raadsim.simulate.run import simulate
 
     f = tmp_path / "s.toml"

@@ -80,7 +80,8 @@ def run_dir(tmp_path_factory):
 
 def test_run_records_its_scenario(run_dir):
     names = sorted(p.name for p in run_dir.iterdir())
-    assert names == ["figure.png", "scenario.json", "summary.json", "timecourse.csv"]
+    assert names == ["figure.png", "model.json", "scenario.json", "spectra.json",
+                     "summary.json", "timecourse.csv"]
     sc = json.loads((run_dir / "scenario.json").read_text())
     assert sc["dose"][0]["amount"] == "0.5 mg/kg" and sc["perturbation"] == [{"name": "lithium"}]
 
@@ -119,7 +120,8 @@ def test_run_report(run_dir):
 def test_old_run_without_scenario_still_reports(run_dir, tmp_path):
     d = tmp_path / "old"
     shutil.copytree(run_dir, d)
-    (d / "scenario.json").unlink()
+    for name in ("scenario.json", "model.json", "spectra.json"):  # as an old raadsim wrote
+        (d / name).unlink()
     res = runner.invoke(app, ["report", str(d), "--out", str(tmp_path / "old.html")])
     assert res.exit_code == 0, res.output
     html = (tmp_path / "old.html").read_text()
@@ -133,6 +135,8 @@ def test_trial_report(tmp_path):
                               "--executor", "serial"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "t" / "trial_file.json").exists()
+    models = json.loads((tmp_path / "t" / "models.json").read_text())
+    assert set(models) == {"ketamine", "placebo"}  # each arm's model, as it ran
     res = runner.invoke(app, ["report", str(tmp_path / "t")])
     assert res.exit_code == 0, res.output
     html = (tmp_path / "t" / "report.html").read_text()
@@ -146,6 +150,7 @@ def test_trial_report(tmp_path):
     assert "arm ketamine" in html and "arm placebo" in html  # a diagram per arm
     assert "<td>weight_mean</td>" in html  # population parameters
     assert "5th–95th percentiles" in html
+    assert "did not record its models" not in html
 
 
 def test_validation_report(tmp_path):
@@ -195,3 +200,23 @@ def test_bad_input_one_line_exit_2(tmp_path, run_dir, setup):
     assert len(lines) == 1 and lines[0].startswith("error:"), res.output
     assert "Traceback" not in res.output
     assert not (d / "report.html").exists() if d.is_dir() else True
+
+
+def test_report_renders_what_the_run_recorded_without_rebuilding(run_dir, monkeypatch):
+    """The report reads model.json and spectra.json: it neither builds nor integrates a
+    model (both are made to fail here), and lists the parameter values the run used."""
+    import raadsim.model.build as build
+    from raadsim.simulate import simulator
+    from raadsim.report.html_report import build_report
+
+    rec = json.loads((run_dir / "model.json").read_text())
+    rec["model"]["params"]["k_mtorc1"]["value"] = 123.456  # what the run "used"
+    (run_dir / "model.json").write_text(json.dumps(rec))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the report must not rebuild or re-simulate the run")
+
+    monkeypatch.setattr(build, "build_model", refuse)
+    monkeypatch.setattr(simulator.Simulator, "run_variables", refuse)
+    html = build_report(run_dir)
+    assert "123.5" in html and "EEG spectrum" in html and "Mechanism" in html

@@ -14,6 +14,7 @@ TRIAL = {"population": {"n": 4, "weight_kg": {"mean": 95.0, "sd": 10.0, "min": 6
 
 
 def test_report_parameters_are_those_of_the_trials_typical_patient():
+    """(For trial directories that did not record their models, which are rebuilt.)"""
     tf = trial_from_dict(TRIAL)
     ran = prepare_arms(tf, builtin())[0].spec
     reported = _arm_models(tf)[0][3]

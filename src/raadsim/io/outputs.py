@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -50,34 +50,3 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 
 def write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-
-
-def write_run(result, out: str | Path, figure: Callable[[object, Path], None] | None = None,
-              base_dir: str | Path | None = None) -> Path:
-    """``timecourse.csv`` (long format), ``summary.json``, ``figure.png`` and
-    ``scenario.json`` (the scenario, so that ``raadsim report`` can rebuild the model; drug
-    files made absolute against ``base_dir``, the scenario file's folder) in ``out``."""
-    from ..report.figures import plot_result
-    from .scenario_dump import scenario_to_dict
-
-    with atomic_dir(out) as tmp:
-        result.to_long().to_csv(tmp / "timecourse.csv", index=False, float_format="%.8g")
-        write_json(tmp / "summary.json", result.summary())
-        write_json(tmp / "scenario.json", scenario_to_dict(result.scenario, base_dir))
-        (figure or plot_result)(result, tmp / "figure.png")
-    return Path(out)
-
-
-def write_trial(result, out: str | Path, base_dir: str | Path | None = None) -> Path:
-    """``trial.json``, ``patients.parquet``, ``timecourse.csv``, ``figure.png`` and
-    ``trial_file.json`` (the trial file, for ``raadsim report``) in ``out``."""
-    from ..report.trial_figure import plot_trial
-    from .scenario_dump import trial_to_dict
-
-    with atomic_dir(out) as tmp:
-        write_json(tmp / "trial.json", result.summary)
-        write_json(tmp / "trial_file.json", trial_to_dict(result.trial, base_dir))
-        result.patients.to_parquet(tmp / "patients.parquet", index=False)
-        result.timecourse.to_csv(tmp / "timecourse.csv", index=False, float_format="%.8g")
-        plot_trial(result.timecourse, tmp / "figure.png", result.trial.trial.visit_times_h())
-    return Path(out)

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from ..drugs.catalogue import Catalogue, builtin
 from ..drugs.schema import ROUTES, SPECIES
 from ..errors import InputError
-from ..model.pk import Administration
+from ..model.inputs import Administration, BathExposure, ModelInputs, PerturbationInput
 from ..units import (
     parse_concentration_uM,
     parse_dose,
@@ -249,6 +249,24 @@ class Scenario(_Strict):
             out.append(Administration(i, d.drug, d.route, amount, d.times_h(), infusion,
                                       value if per_kg else None))
         return out
+
+    def model_inputs(self, cat: Catalogue) -> ModelInputs:
+        """The scenario as the typed values the model builder reads (times in hours,
+        amounts in mg, bath concentrations in µM); errors name the entry."""
+        start, _, _ = self.window()
+        baths = tuple(
+            BathExposure(b.drug, parse_concentration_uM(b.concentration,
+                                                        f"bath[{i}].concentration",
+                                                        cat.drugs[b.drug].molar_mass or 300.0),
+                         parse_time(b.at, f"bath[{i}].at", allow_negative=True))
+            for i, b in enumerate(self.bath))
+        perts = tuple(
+            PerturbationInput(p.name, parse_time(p.at, f"perturbation[{i}].at",
+                                                 allow_negative=True) if p.at else None,
+                              p.genotype)
+            for i, p in enumerate(self.perturbation))
+        return ModelInputs(self.subject.species, self.subject.weight, self.subject.condition,
+                           tuple(self.administrations(cat)), baths, perts, start)
 
     def validate_perturbations(self) -> None:
         """Names, genotypes and times of the perturbations (errors name the entry)."""

@@ -7,13 +7,13 @@ import tomllib
 from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
+from typing import Protocol
 
 from ..drugs.catalogue import Catalogue
-from ..io.scenario import Scenario
 from ..provenance import Param, param_from_table
-from ..units import parse_concentration_uM, parse_time
 from . import perturbations
 from .dimensions import check_dimensions
+from .inputs import ModelInputs
 from .layer import REFERENCE_SWITCH, build_layer, model_flags
 from .pk import build_bath, build_pk
 from .spec import Event, ModelSpec
@@ -52,30 +52,35 @@ def mechanism_layers(cat: Catalogue, species: str, analytes: list[str]) -> list[
     return layers
 
 
-def build_model(sc: Scenario, cat: Catalogue, equilibrate: bool = True) -> ModelSpec:
-    """The full model for one scenario. Model time 0 is the start of the drug-free
-    pre-equilibration; scenario time ``t`` is model time ``t − t_start``."""
-    start, _, _ = sc.window()
+class SupportsModelInputs(Protocol):
+    """A parsed scenario (``raadsim.io.scenario.Scenario``): it resolves its own inputs."""
+
+    def model_inputs(self, cat: Catalogue) -> ModelInputs: ...
+
+
+def build_model(sc: ModelInputs | SupportsModelInputs, cat: Catalogue,
+                equilibrate: bool = True) -> ModelSpec:
+    """The full model for one scenario (its :class:`ModelInputs`, or a parsed scenario that
+    resolves them). Model time 0 is the start of the drug-free pre-equilibration; scenario
+    time ``t`` is model time ``t − t_start``."""
+    inp = sc if isinstance(sc, ModelInputs) else sc.model_inputs(cat)
+    start = inp.start_h
     offset = (EQUILIBRATION_H if equilibrate else 0.0) - start
     adms = [replace(a, times_h=tuple(t + offset for t in a.times_h))
-            for a in sc.administrations(cat)]
-    species = sc.subject.species
+            for a in inp.administrations]
+    species = inp.species
     if species == "culture":
-        baths = [(b.drug, parse_concentration_uM(b.concentration, f"bath[{i}].concentration",
-                                                  cat.drugs[b.drug].molar_mass or 300.0),
-                  parse_time(b.at, f"bath[{i}].at", allow_negative=True) + offset)
-                 for i, b in enumerate(sc.bath)]
-        m = build_bath(cat, baths)
+        m = build_bath(cat, [(b.drug, b.concentration_uM, b.at_h + offset) for b in inp.baths])
         analytes = [r[len("Cbu_"):] for r in m.rules if r.startswith("Cbu_")]
     else:
-        m = build_pk(cat, species, sc.subject.weight, adms)
+        m = build_pk(cat, species, inp.weight_kg, adms)
         analytes = [s[len("A_c_"):] for s in m.states if s.startswith("A_c_")]
     m.layers.add("pk")
     m.merge(build_targets(cat, analytes))
     flags = model_flags(species, analytes)
     for layer in mechanism_layers(cat, species, analytes):
         m.merge(build_layer(layer, flags))
-    for name, p in condition_params()[sc.subject.condition].items():
+    for name, p in condition_params()[inp.condition].items():
         m.param(name, p.value, p.unit, "condition", p)
     if species != "culture":
         for t in sorted({t for a in adms for t in a.times_h}):
@@ -87,10 +92,9 @@ def build_model(sc: Scenario, cat: Catalogue, equilibrate: bool = True) -> Model
                 "pre-equilibration)", "perturb")
         m.events.append(Event(offset + start, {REFERENCE_SWITCH: "1"} | {
             r: f"{src} - {r}" for r, src in m.references.items()}, "drug-free reference values"))
-    for i, p in enumerate(sc.perturbation):
-        at = parse_time(p.at, f"perturbation[{i}].at", allow_negative=True) if p.at else None
-        perturbations.apply(m, p.name, None if at is None else at + offset, p.genotype, species,
-                            set(condition_params()[sc.subject.condition]))
+    for p in inp.perturbations:
+        perturbations.apply(m, p.name, None if p.at_h is None else p.at_h + offset, p.genotype,
+                            species, set(condition_params()[inp.condition]))
     m.t_start = -offset
     m.t_reference = offset + start
     m.check()

@@ -28,12 +28,11 @@ Species scaling: parameters are given for a reference weight; ``allometric`` sca
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..drugs.catalogue import Catalogue
 from ..drugs.schema import PK_UNITS, Analyte, Drug, Pathway, SpeciesPK, is_per_kg
 from ..errors import InputError
 from ..provenance import Param
+from .inputs import Administration
 from .layer import layer_params
 from .spec import Event, ModelSpec
 
@@ -42,19 +41,6 @@ FLOW_PARAMS = {"CL", "Q2", "Q3", "Qh"}
 VOLUME_PARAMS = {"Vc", "V2", "V3", "Vh"}
 HEPATIC_RATE_PARAMS = {"kel_h", "kmet_h"}
 ELIMINATION_PARAMS = {"CL", "Qh", "kel_h", "kmet_h"}  # scaled by elimination_factor
-
-
-@dataclass(frozen=True)
-class Administration:
-    """One dose entry of a scenario, resolved to numbers."""
-
-    index: int
-    drug: str
-    route: str
-    amount_mg: float  # per administration
-    times_h: tuple[float, ...]
-    infusion_h: float | None = None
-    mg_per_kg: float | None = None  # set when the dose was given per kg of body weight
 
 
 def _scaled(sp: SpeciesPK, key: str, weight: float) -> tuple[float, str, float]:

@@ -182,6 +182,54 @@ class ModelSpec:
         self.references.update(other.references)
         return self
 
+    # -- serialisation (run directories store the model that was run) --------------------
+    def to_dict(self) -> dict:
+        """The model as plain data (JSON-serialisable): equations, values and provenance."""
+        return {
+            "params": {k: {"value": p.value, "unit": p.unit, "layer": p.layer, "note": p.note,
+                           "source": p.source.model_dump(mode="json")}
+                       for k, p in self.params.items()},
+            "states": {k: {"initial": s.initial, "unit": s.unit, "description": s.description,
+                           "layer": s.layer, "origin": s.origin, "ode": self.odes[k]}
+                       for k, s in self.states.items()},
+            "rules": [{"name": r.name, "expr": r.expr, "unit": r.unit,
+                       "description": r.description, "layer": r.layer, "origin": r.origin}
+                      for r in self.rules.values()],
+            "events": [{"at": e.at, "increments": dict(e.increments), "label": e.label}
+                       for e in self.events],
+            "observables": {k: {"var": o.var, "unit": o.unit, "description": o.description,
+                                "layer": o.layer} for k, o in self.observables.items()},
+            "inputs": dict(self.inputs), "input_units": dict(self.input_units),
+            "t_start": self.t_start, "t_reference": self.t_reference,
+            "weight_exponents": dict(self.weight_exponents),
+            "per_kg_inputs": dict(self.per_kg_inputs), "layers": sorted(self.layers),
+            "references": dict(self.references),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelSpec:
+        """The inverse of :meth:`to_dict`."""
+        m = cls()
+        for k, p in d["params"].items():
+            m.params[k] = ModelParam(k, p["value"], p["unit"], p["layer"],
+                                     Param.model_validate(p["source"]), p.get("note", ""))
+        for k, s in d["states"].items():
+            m.states[k] = State(k, s["initial"], s["unit"], s["description"], s["layer"],
+                                s.get("origin", ""))
+            m.odes[k] = s["ode"]
+        for r in d["rules"]:
+            m.rules[r["name"]] = Rule(r["name"], r["expr"], r["unit"], r["description"],
+                                      r["layer"], r.get("origin", ""))
+        m.events = [Event(e["at"], dict(e["increments"]), e["label"]) for e in d["events"]]
+        m.observables = {k: Observable(k, o["var"], o["unit"], o["description"], o["layer"])
+                         for k, o in d["observables"].items()}
+        m.inputs, m.input_units = dict(d["inputs"]), dict(d["input_units"])
+        m.t_start, m.t_reference = d["t_start"], d["t_reference"]
+        m.weight_exponents, m.per_kg_inputs = dict(d["weight_exponents"]), dict(
+            d["per_kg_inputs"])
+        m.layers, m.references = set(d["layers"]), dict(d["references"])
+        return m
+
     # -- checks ---------------------------------------------------------------------------
     def ordered_rules(self) -> list[Rule]:
         """Assignment rules in dependency order (each after the rules it uses)."""

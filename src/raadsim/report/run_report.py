@@ -10,11 +10,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
 from ..io.scenario import Scenario, scenario_from_dict
 from ..io.scenario_dump import scenario_to_toml
+from ..model.spec import ModelSpec
+from .artifacts import MODEL_FILE, SPECTRA_FILE
 from .html_parts import esc, img, kv_table, table
 from .panels import default_observables, fmt_time
 from .parameters import data_file_parameters, spec_parameters
@@ -27,7 +28,7 @@ from .report_common import (
     read_json,
     toml_block,
 )
-from .traces import Trace, dose_times, trace_from_long
+from .traces import dose_times, trace_from_long
 
 
 def load_scenario_json(path: Path) -> Scenario | None:
@@ -63,33 +64,34 @@ def summary_section(summary: dict) -> str:
             + table(["observable", "unit", "peak", "time of peak", "AUC (unit × h)"], rows))
 
 
-def spectrum_section(sc: Scenario, trace: Trace) -> str:
-    """The EEG power spectra (``report/spectrum_figure.py``) before dosing and at the largest
-    change of an ``eeg.*`` band power, when the run has ``eeg.*`` observables."""
-    bands = [o for o in trace.values if o.startswith("eeg.") and o.endswith("_power")]
-    if not bands or importlib.util.find_spec("raadsim.report.spectrum_figure") is None:
-        return ""
-    try:
-        from ..model.build import build_model
-        from ..simulate.simulator import default_simulator
-        from . import spectrum_figure
+def stored_model(path: Path) -> tuple[ModelSpec, dict[str, list[str]], bool] | None:
+    """The model a run directory recorded (``model.json``): (spec, touched nodes, True)."""
+    f = path / MODEL_FILE
+    if not f.exists():
+        return None
+    rec = read_json(f)
+    return ModelSpec.from_dict(rec["model"]), rec.get("touched", {}), True
 
-        dev = np.max([np.abs(np.log(np.maximum(trace.values[o], 1e-12))) for o in bands],
-                     axis=0)
-        t_peak = float(trace.time_h[int(np.argmax(dev))])
-        spec = build_model(sc, sc.catalogue())
-        freqs, P = default_simulator().spectra(spec, [0.0, t_peak])
-        spectra = {"at 0 h (before dosing)": (freqs, P[0]),
-                   f"at {fmt_time(t_peak)} (largest band-power change)": (freqs, P[1])}
-        with tempfile.TemporaryDirectory() as tmp:
-            png = Path(tmp) / "spectra.png"
-            fig = spectrum_figure.plot_spectra(spectra, png, title="resting M/EEG spectra")
-            plt.close(fig)
-            return ("<h2>EEG spectrum</h2><p>Power spectra of the model's cortical "
-                    "microcircuit before dosing and when the band powers change most.</p>"
-                    + img(png.read_bytes(), "EEG spectra"))
-    except Exception as exc:  # optional figure: say why it is missing rather than fail
-        return f"<h2>EEG spectrum</h2><p class='note'>not drawn: {esc(exc)}</p>"
+
+def spectrum_section(path: Path) -> str:
+    """The EEG power spectra the run recorded (``spectra.json``: before dosing and at the
+    largest change of an ``eeg.*`` band power), when the run has ``eeg.*`` observables."""
+    f = path / SPECTRA_FILE
+    if not f.exists() or importlib.util.find_spec("raadsim.report.spectrum_figure") is None:
+        return ""
+    from . import spectrum_figure
+
+    rec = read_json(f)
+    freqs = np.asarray(rec["freqs_hz"])
+    (t0, t_peak), P = rec["times_h"], np.asarray(rec["spectra"])
+    spectra = {f"at {fmt_time(t0)} (before dosing)": (freqs, P[0]),
+               f"at {fmt_time(t_peak)} (largest band-power change)": (freqs, P[1])}
+    with tempfile.TemporaryDirectory() as tmp:
+        png = Path(tmp) / "spectra.png"
+        spectrum_figure.plot_spectra(spectra, png, title="resting M/EEG spectra")
+        return ("<h2>EEG spectrum</h2><p>Power spectra of the model's cortical microcircuit "
+                "before dosing and when the band powers change most, as the run recorded "
+                "them.</p>" + img(png.read_bytes(), "EEG spectra"))
 
 
 def run_report(path: Path) -> tuple[str, str]:
@@ -113,18 +115,28 @@ def run_report(path: Path) -> tuple[str, str]:
     if (path / "figure.png").exists():
         parts.append("<h3>Figure written by the run</h3>" + img(path / "figure.png",
                                                                   "run figure"))
-    if sc is not None:
+    stored = stored_model(path)
+    if stored is None and sc is not None:  # older run directory: rebuild with today's code
         from ..model.build import build_model
-        from .touched import draw_touched
+        from .touched import touched
 
         cat = sc.catalogue()
         spec = build_model(sc, cat)
+        stored = (spec, touched(spec, sc, cat), False)
+    if stored is not None:
+        from .touched import draw_highlighted
+
+        spec, parts_touched, recorded = stored
+        if not recorded:
+            parts.append("<p class='note'>This run directory did not record its model "
+                         "(written by an older raadsim): the mechanism and parameters below "
+                         "are rebuilt with today's code.</p>")
         with tempfile.TemporaryDirectory() as tmp:
-            png = draw_touched(spec, sc, cat, Path(tmp) / "mechanism.png")
+            png = draw_highlighted(spec, parts_touched, Path(tmp) / "mechanism.png")
             parts.append("<h2>Mechanism</h2><p>The model's own graph, layer by layer; nodes "
                          "the drugs and perturbations act on directly are red.</p>"
                          + img(png.read_bytes(), "mechanism diagram", wide=True))
-        parts.append(spectrum_section(sc, trace))
+        parts.append(spectrum_section(path))
         parts.append(summary_section(summary))
         rows = spec_parameters(spec)
         if any(o.startswith("eeg.") for o in present):  # computed after integration

@@ -69,8 +69,14 @@ def touched(spec: ModelSpec, sc: Scenario, cat: Catalogue) -> dict[str, set[str]
 def draw_touched(spec: ModelSpec, sc: Scenario, cat: Catalogue, path: str | Path) -> Path:
     """The mechanism diagram with every node the scenario's drugs and perturbations touch
     highlighted; the title names them."""
-    parts = touched(spec, sc, cat)
-    hl = set().union(*parts.values()) if parts else set()
+    return draw_highlighted(spec, touched(spec, sc, cat), path)
+
+
+def draw_highlighted(spec: ModelSpec, parts: dict[str, set[str]] | dict[str, list[str]],
+                     path: str | Path) -> Path:
+    """The mechanism diagram with the nodes of ``parts`` ({intervention: nodes}, as a run
+    directory's model.json records them) highlighted."""
+    hl = set().union(*map(set, parts.values())) if parts else set()
     title = ("highlighted: nodes touched by " + ", ".join(parts)) if parts else \
         "mechanism (no drug or perturbation)"
     return draw_mechanism(spec, path, highlight=hl, title=title)

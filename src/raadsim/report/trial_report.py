@@ -12,6 +12,8 @@ import pandas as pd
 from ..errors import InputError
 from ..io.scenario_dump import to_toml, trial_to_dict
 from ..io.trial_file import TrialFile, trial_from_dict
+from ..model.spec import ModelSpec
+from .artifacts import MODELS_FILE
 from .html_parts import esc, img, kv_table, table
 from .parameters import data_file_parameters, spec_parameters
 from .report_common import (
@@ -146,15 +148,30 @@ def patients_section(path: Path) -> str:
 
 
 def _arm_models(tf: TrialFile) -> list[tuple[str, Any, Any, Any]]:
-    """(arm name, scenario, catalogue, model) of every arm."""
+    """(arm name, scenario, touched nodes, model) of every arm, rebuilt with today's code
+    (for trial directories that did not record their models)."""
     from ..model.build import build_model
+    from .touched import touched
 
     out = []
     cat = tf.arm_scenario(tf.trial.arm[0]).catalogue()
     for arm in tf.trial.arm:
         sc = tf.arm_scenario(arm)
-        out.append((arm.name, sc, cat, build_model(sc, cat)))
+        spec = build_model(sc, cat)
+        out.append((arm.name, sc, touched(spec, sc, cat), spec))
     return out
+
+
+def _stored_models(path: Path, tf: TrialFile | None) -> tuple[list[tuple[str, Any, Any, Any]],
+                                                              bool]:
+    """Each arm's model as the trial recorded it (``models.json``), else rebuilt."""
+    f = path / MODELS_FILE
+    if f.exists() and tf is not None:
+        rec = read_json(f)
+        scs = {arm.name: tf.arm_scenario(arm) for arm in tf.trial.arm}
+        return [(name, scs.get(name), r.get("touched", {}), ModelSpec.from_dict(r["model"]))
+                for name, r in rec.items()], True
+    return (_arm_models(tf) if tf else []), False
 
 
 def _parameters(models: list[tuple[str, Any, Any, Any]]) -> list[dict[str, Any]]:
@@ -180,11 +197,11 @@ def trial_report(path: Path) -> tuple[str, str]:
     df = read_csv(path / "timecourse.csv", BAND_COLUMNS)
     tf = trial_from_dict(read_json(path / "trial_file.json")) \
         if (path / "trial_file.json").exists() else None
-    models = _arm_models(tf) if tf else []
+    models, recorded = _stored_models(path, tf)
     units: dict[str, str] = {}
     for _, _, _, spec in models:
         units.update({k: o.unit for k, o in spec.observables.items()})
-    doses = {name: dose_times(sc) for name, sc, _, _ in models}
+    doses = {name: dose_times(sc) for name, sc, _, _ in models if sc is not None}
     traces = traces_from_trial(df, units, doses)
     meta = summary.get("meta", {})
     arms = ", ".join(t.label for t in traces)
@@ -202,13 +219,17 @@ def trial_report(path: Path) -> tuple[str, str]:
                                                                     "trial figure"))
     parts.append(patients_section(path))
     if models:
-        from .touched import draw_touched
+        from .touched import draw_highlighted
 
         parts.append("<h2>Mechanism</h2><p>Nodes each arm's drugs and perturbations act on "
                      "directly are red.</p>")
+        if not recorded:
+            parts.append("<p class='note'>This trial directory did not record its models "
+                         "(written by an older raadsim): they are rebuilt with today's "
+                         "code.</p>")
         with tempfile.TemporaryDirectory() as tmp:
-            for name, sc, cat, spec in models:
-                png = draw_touched(spec, sc, cat, Path(tmp) / f"{name}.png")
+            for name, _sc, parts_touched, spec in models:
+                png = draw_highlighted(spec, parts_touched, Path(tmp) / f"{name}.png")
                 parts.append(f"<h3>arm {esc(name)}</h3>" + img(
                     png.read_bytes(), f"mechanism diagram of arm {name}", wide=True))
         parts.append(parameter_section(_parameters(models), "Every constant of the arms' "
