@@ -11,7 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from raadsim.io.nonmem import predict, read_dataset
+from raadsim.evidence.nonmem_predict import predict
+from raadsim.io.nonmem import read_dataset
 from raadsim.report.observed_vs_predicted import write_observed_vs_predicted
 
 HERE = Path(__file__).resolve().parent

@@ -10,7 +10,8 @@ norketamine (CMT 3) are "observed" at 0.25-24 h with multiplicative log-normal n
 
 Compare the model with it (see README.md)::
 
-    from raadsim.io.nonmem import predict, read_dataset
+    from raadsim.evidence.nonmem_predict import predict
+from raadsim.io.nonmem import read_dataset
     ds = read_dataset("examples/nonmem/ketamine_synthetic.csv",
                       "examples/nonmem/ketamine_mapping.toml")
     table = predict(ds)

@@ -7,8 +7,7 @@ Quick use::
     result = simulate(sc, cat)
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .errors import InputError
 from .io.scenario import Scenario, load_scenario, scenario_from_dict
 from .simulate.run import Result, simulate

@@ -533,7 +533,8 @@ def data_compare(data: Path = typer.Argument(..., help="NONMEM-style CSV"),
                  ) -> None:
     """Simulate every subject of the dataset; write predictions.csv, summary.json and an
     observed-vs-predicted plot."""
-    from .io.nonmem import predict, read_dataset
+    from .evidence.nonmem_predict import predict
+    from .io.nonmem import read_dataset
     from .report.observed_vs_predicted import summarize, write_observed_vs_predicted
 
     with _reported():

@@ -35,6 +35,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import InputError
+from .units import convert
 
 Kind = Literal["literature", "fitted", "derived", "assumed"]
 
@@ -95,7 +96,6 @@ class Param(BaseModel):
 
     def in_unit(self, unit: str) -> float:
         """The value converted to ``unit`` (pint)."""
-        from .units import convert
 
         if unit == self.unit:
             return float(self.value)

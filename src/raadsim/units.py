@@ -10,15 +10,19 @@ Canonical units: time ``h``, mass of drug ``mg``, per-weight dose ``mg/kg``, bod
 from __future__ import annotations
 
 from functools import lru_cache
-
-import pint
+from typing import TYPE_CHECKING
 
 from .errors import InputError
+
+if TYPE_CHECKING:  # pint is imported when a quantity is first parsed (it imports dask)
+    import pint
 
 
 @lru_cache(maxsize=1)
 def ureg() -> pint.UnitRegistry:
     """The shared unit registry."""
+    import pint
+
     reg = pint.UnitRegistry()
     reg.define("unit_per_kg = 1 / kilogram")  # not used in the model; keeps pint quiet
     return reg
@@ -43,7 +47,7 @@ def _parse(text: object, field: str, expect: str) -> pint.Quantity:
         q = ureg().Quantity(text.strip())
     except Exception:  # pint raises several unrelated exception types
         raise InputError(field, text, expect) from None
-    if not isinstance(q, pint.Quantity) or not dict(q.unit_items()):
+    if not isinstance(q, ureg().Quantity) or not dict(q.unit_items()):
         raise InputError(field, text, f"{expect} (a unit is required)")
     return q
 

@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 
 from raadsim import InputError, scenario_from_dict, simulate
+from raadsim.evidence.nonmem_predict import predict
 from raadsim.io.nonmem import (
     load_mapping,
     mapping_from_dict,
     measurements,
-    predict,
     read_dataset,
 )
 from raadsim.report import observed_vs_predicted as ovp

@@ -206,8 +206,8 @@ def test_report_renders_what_the_run_recorded_without_rebuilding(run_dir, monkey
     """The report reads model.json and spectra.json: it neither builds nor integrates a
     model (both are made to fail here), and lists the parameter values the run used."""
     import raadsim.model.build as build
-    from raadsim.simulate import simulator
     from raadsim.report.html_report import build_report
+    from raadsim.simulate import simulator
 
     rec = json.loads((run_dir / "model.json").read_text())
     rec["model"]["params"]["k_mtorc1"]["value"] = 123.456  # what the run "used"

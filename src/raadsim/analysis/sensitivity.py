@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..drugs.catalogue import Catalogue
 from ..errors import InputError, ModelError
 from ..io.outputs import atomic_dir, write_json
@@ -63,6 +63,7 @@ from ..model.build import build_model
 from ..model.spec import ModelSpec, identifiers
 from ..simulate.executors import EXECUTORS, map_chunks
 from ..simulate.simulator import SENSITIVITY, default_simulator
+from ..units import parse_time
 
 METHODS = ("morris", "sobol")
 DEFAULT_N = {"morris": 20, "sobol": 256}
@@ -340,7 +341,6 @@ def evaluate(model: SensModel, names: Sequence[str], rows: np.ndarray, executor:
 
 # -- the analysis -------------------------------------------------------------------------
 def _check_times(sc: Scenario, at: Sequence[str]) -> list[float]:
-    from ..units import parse_time
 
     if isinstance(at, str) or not at:
         raise InputError("at", at, "one or more time points such as '24 h' or '7 d'")
@@ -509,13 +509,11 @@ def run_sensitivity(sc: Scenario, cat: Catalogue, observable: str, at: list[str]
 def plot_sensitivity(result: SensitivityResult, path: Path, top: int = 15) -> None:
     """Horizontal bars per time point for the ``top`` parameters: ST and S1 (Sobol) or
     mu_star (Morris), with their 95 % confidence half-widths."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     k = min(top, len(result.params))
-    fig, axes = plt.subplots(1, len(result.at), figsize=(5.2 * len(result.at), 0.32 * k + 1.6),
+    fig = Figure(figsize=(5.2 * len(result.at), 0.32 * k + 1.6))
+    axes = fig.subplots(1, len(result.at),
                              squeeze=False)
     for ax, label in zip(axes[0], result.at, strict=True):
         sub = result.top(label, k).iloc[::-1]
@@ -540,7 +538,6 @@ def plot_sensitivity(result: SensitivityResult, path: Path, top: int = 15) -> No
                  f"{result.runs} runs", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def write_sensitivity(result: SensitivityResult, out: Path) -> Path:

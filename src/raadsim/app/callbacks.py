@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +15,17 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from ..errors import InputError, ModelError
 from ..io.scenario import Scenario
 from ..io.scenario_dump import scenario_to_toml
+from ..model.build import build_model
+from ..report.touched import draw_touched
 from ..report.traces import dose_times, trace_from_result, traces_from_trial
 from ..report.trial_report import pct_ci
 from . import form, trial_jobs
 from .compute import simulate_cached
 from .figures import cascade_figure
-from .layout import SIDES, fid
+from .layout import FIELD_STYLE, SIDES, fid
 from .values import key_values
 
 ERROR_KEYS = (*form.FIELD_KEYS, "general")
-_DRAW_LOCK = threading.Lock()  # pyplot is not thread-safe
 
 
 def _errors(exc: Exception | None) -> list[str]:
@@ -115,12 +115,9 @@ def toml_download(values: dict[str, Any], side: str) -> Any:
 
 def mechanism_image(values: dict[str, Any]) -> Any:
     """The mechanism diagram of the scenario with its drug's and perturbations' nodes red."""
-    from ..model.build import build_model
-    from ..report.touched import draw_touched
-
     sc, cat = form.scenario_of(values)
     spec = build_model(sc, cat)
-    with _DRAW_LOCK, tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:  # matplotlib's object API: thread-safe
         png = draw_touched(spec, sc, cat, Path(tmp) / "m.png").read_bytes()
     src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     return html.Img(src=src, style={"height": "260px"}, alt="mechanism diagram")
@@ -219,7 +216,6 @@ def _register_side(app: Dash, side: str) -> None:
     @app.callback(Output(fid(side, "genotype-box"), "style"),
                   Input(fid(side, "perturbations"), "value"))
     def _genotype(perts: list[str] | None) -> dict[str, str]:
-        from .layout import FIELD_STYLE
 
         shown = "bdnf_val66met" in (perts or [])
         return {**FIELD_STYLE, "display": "flex" if shown else "none"}

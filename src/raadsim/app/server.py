@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Dash
 
-from .. import __version__
+from .._version import __version__
 from .callbacks import register
 from .layout import page
 

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..drugs.catalogue import builtin
 from ..errors import InputError, ModelError
 from ..io.scenario import Scenario
 from ..io.trial_file import TrialFile, trial_from_dict
@@ -78,7 +79,6 @@ def small_trial(arms: dict[str, Scenario], n: int, seed: int, visits: list[str])
 def placebo_of(sc: Scenario) -> Scenario:
     """The control arm of a scenario: placebo on the same route and schedule (oral if
     placebo has no such route), no perturbations."""
-    from ..drugs.catalogue import builtin
 
     routes = builtin().drugs["placebo"].routes["human"]
     doses = []

@@ -41,8 +41,22 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from ..drugs.catalogue import builtin
 from ..errors import InputError
+from ..io.scenario import scenario_from_dict
+from ..model.layer import _load_layer, layer_params
+from ..provenance import parameter_file
+from ..simulate.run import simulate
+from . import runner
+from .pk_fits import (
+    fit_ec50_from_occupancy,
+    fit_intensity_hill,
+    fit_oral_one_compartment,
+    psilocybin_peak_ht2a,
+    tmax_one_compartment,
+)
 from .records import Record, calibration_records
+from .runner import arm_scenarios, run_records
 
 PSILOCYBIN_TO_PSILOCIN = 204.273 / 284.252  # molar masses (chemistry.py formulas)
 
@@ -81,7 +95,6 @@ def published(recs: dict[str, Record], rid: str) -> float:
 # -- closed-form problems ------------------------------------------------------------------
 def _oral(cmax: str, tmax: str, half: str, dose_mg: Callable[[], float]):
     def fit(recs: dict[str, Record], start: dict[str, float]) -> dict[str, float]:
-        from .pk_fits import fit_oral_one_compartment
 
         f = fit_oral_one_compartment(dose_mg(), published(recs, cmax), published(recs, tmax),
                                      published(recs, half))
@@ -90,15 +103,12 @@ def _oral(cmax: str, tmax: str, half: str, dose_mg: Callable[[], float]):
 
 
 def _psilocin_dose(mg: float) -> float:
-    from ..drugs.catalogue import builtin
 
     F = builtin().drugs["psilocybin"].routes["human"]["oral"].pathways[0].F
     return mg * PSILOCYBIN_TO_PSILOCIN * F.value
 
 
 def _occupancy_fit(recs: dict[str, Record], start: dict[str, float]) -> dict[str, float]:
-    from ..drugs.catalogue import builtin
-    from .pk_fits import fit_ec50_from_occupancy, tmax_one_compartment
 
     a = builtin().analytes["psilocin"].pk["human"].params
     ka = builtin().drugs["psilocybin"].routes["human"]["oral"].pathways[0].ka.value
@@ -115,7 +125,6 @@ INTENSITY_RECORDS = {15.0: "holze2023_psilocybin_intensity_15mg",
 
 
 def _intensity_fit(recs: dict[str, Record], start: dict[str, float]) -> dict[str, float]:
-    from .pk_fits import fit_intensity_hill, psilocybin_peak_ht2a
 
     doses = sorted(INTENSITY_RECORDS)
     o50, n = fit_intensity_hill([psilocybin_peak_ht2a(d) for d in doses],
@@ -131,9 +140,6 @@ def _vc_fit(recs: dict[str, Record], start: dict[str, float]) -> dict[str, float
     infusion equals the published peak (the peak falls monotonically with Vc: root finding)."""
     from scipy.optimize import brentq
 
-    from ..io.scenario import scenario_from_dict
-    from ..simulate.run import simulate
-    from .runner import arm_scenarios
 
     rec = recs[VC_RECORD]
     sc = scenario_from_dict(arm_scenarios(rec)["iv"])
@@ -150,9 +156,6 @@ SBP_RECORD = "vankawala2021_ketamine_sbp_rise"
 
 
 def _sbp_fit(recs: dict[str, Record], start: dict[str, float]) -> dict[str, float]:
-    from ..io.scenario import scenario_from_dict
-    from ..simulate.run import simulate
-    from .runner import arm_scenarios
 
     raw = arm_scenarios(recs[SBP_RECORD])["iv"]
     raw["simulation"] = {**raw["simulation"], "observables": ["plasma.ketamine"]}
@@ -167,7 +170,6 @@ _POPULATION = {"iiv_sensitivity": "population.iiv.sensitivity"}
 
 def objective(records: list[Record], x: dict[str, float], executor: str = "serial") -> float:
     """Sum of squared standardised residuals of ``records`` at parameter values ``x``."""
-    from .runner import run_records
 
     over = {_POPULATION.get(k, k): v for k, v in x.items()}
     total = 0.0
@@ -191,8 +193,6 @@ CLINIC_START = {"R50_relief": 0.4625, "w_struct": 1.61, "g_unblind": 1.773,
 def clinic_bounds() -> dict[str, tuple[float, float]]:
     """Each clinic parameter's recorded plausible range (``low``/``high`` in its data file):
     the box the fit stays in."""
-    from ..model.layer import layer_params
-    from ..provenance import parameter_file
 
     out = {}
     for k in CLINIC_PARAMS:
@@ -407,10 +407,6 @@ def write_fit_summary(p: Problem, executor: str = "processes") -> Path:
 
 def reload_data() -> None:
     """Forget cached data files (after :func:`write_back`), so later problems see new values."""
-    from ..drugs.catalogue import builtin
-    from ..model.layer import _load_layer
-    from ..provenance import parameter_file
-    from . import runner
 
     builtin.cache_clear()
     _load_layer.cache_clear()

@@ -22,6 +22,9 @@ import pandas as pd
 
 from ..errors import InputError, ModelError
 from ..io.nonmem import NonmemDataset, measurements
+from ..model.build import build_model
+from ..simulate.run import expand_params
+from ..simulate.simulator import default_simulator
 
 
 @dataclass
@@ -39,9 +42,6 @@ class DataFit:
 
 class _Subject:
     def __init__(self, sid, sc, cat, rows: pd.DataFrame, patterns: list[str]) -> None:
-        from ..model.build import build_model
-        from ..simulate.run import expand_params
-        from ..simulate.simulator import default_simulator
 
         spec = build_model(sc, cat)
         self.spec, self.simulator = spec, default_simulator()

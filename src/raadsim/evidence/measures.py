@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..simulate.endpoints import contrast
 from ..units import parse_time
 from .records import TIME_WORDS, Record
 
@@ -140,7 +141,6 @@ class Measures:
         return self.mean_change(arm, visit) - self.mean_change(control, visit)
 
     def cohen_d(self, arm: str, control: str, visit: str) -> float:
-        from ..simulate.endpoints import contrast
 
         self._visit(arm, visit)  # names a bad arm or visit
         self._visit(control, visit)

@@ -42,6 +42,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..io.outputs import atomic_dir
+from ..io.sbml_export import to_sbml
+from ..io.scenario import scenario_from_dict
+from ..simulate.simulator import default_simulator
+from ..units import parse_dose
 from .calibrate import PROBLEMS
 from .records import Record, calibration_records
 
@@ -87,7 +92,6 @@ def _condition_id(drug: str, amount: str) -> str:
 
 
 def _scenario():
-    from ..io.scenario import scenario_from_dict
 
     at = f"{DOSE_AT_H} h"
     return scenario_from_dict({
@@ -100,7 +104,6 @@ def _scenario():
 
 
 def _dose_mg(drug: str, amount: str) -> float:
-    from ..units import parse_dose
 
     value, per_kg = parse_dose(amount, f"dose of {drug}")
     return value * WEIGHT_KG if per_kg else value
@@ -131,8 +134,6 @@ def _ka(spec, analyte: str) -> str:
 
 def build_tables() -> PetabTables:
     """Build the PEtab problem from the calibration records and the current parameters."""
-    from ..io.sbml_export import to_sbml
-    from ..simulate.simulator import default_simulator
 
     sc = _scenario()
     ex = to_sbml(sc, equilibrate=False)
@@ -221,7 +222,6 @@ def write_petab(out: str | Path, tables: PetabTables | None = None) -> Path:
     after checking it with the ``petab`` linter."""
     import petab.v1 as petab
 
-    from ..io.outputs import atomic_dir
 
     t = tables or build_tables()
     with atomic_dir(out) as tmp:

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 from scipy.optimize import brentq
 
+from ..io.scenario import scenario_from_dict
+from ..simulate.run import simulate
+
 
 @dataclass(frozen=True)
 class OralFit:
@@ -56,8 +59,6 @@ def fit_intensity_hill(occupancy: list[float], effect: list[float]) -> tuple[flo
 
 def psilocybin_peak_ht2a(dose_mg: float) -> float:
     """Model peak 5-HT2A activation after an oral psilocybin dose (typical adult)."""
-    from ..io.scenario import scenario_from_dict
-    from ..simulate.run import simulate
 
     sc = scenario_from_dict({"dose": [{"drug": "psilocybin", "amount": f"{dose_mg} mg",
                                        "route": "oral"}],

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, ModelError
+from ..io.outputs import write_json
 from ..simulate.simulator import SINGLE_RUN, CompiledModel
 
 THRESHOLD_95 = 0.5 * 3.841458820694124  # χ²₁(0.95)/2
@@ -387,7 +388,6 @@ def write_fit(result, summary: FitSummary, out: Path) -> None:
     import pypesto.visualize as vis
     from pypesto.store import write_result
 
-    from ..io.outputs import write_json
 
     write_result(result, str(out / "result.hdf5"), overwrite=True, problem=True,
                  optimize=True, profile=bool(summary.intervals), sample=False)

@@ -19,6 +19,9 @@ from typing import Any
 from ..errors import InputError, ModelError
 from ..io.scenario import read_toml, scenario_from_dict
 from ..io.trial_file import trial_from_dict
+from ..simulate.executors import map_chunks
+from ..simulate.run import simulate
+from ..simulate.trial import run_trial
 from .measures import Measures, Trajectory, evaluate_quantity
 from .records import Record, trial_path
 
@@ -100,7 +103,6 @@ def clear_cache() -> None:
 def simulate_group(group: Sequence[tuple[str, dict, Overrides]]
                    ) -> list[tuple[str, Trajectory | str]]:
     """Simulate scenarios (worker function): a Trajectory, or the error message."""
-    from ..simulate.run import simulate
 
     out: list[tuple[str, Trajectory | str]] = []
     for key, raw, params in group:
@@ -114,7 +116,6 @@ def simulate_group(group: Sequence[tuple[str, dict, Overrides]]
 
 def _run_singles(records: Sequence[Record], model_over: Overrides, executor: str,
                  workers: int | None, address: str | None) -> None:
-    from ..simulate.executors import map_chunks
 
     todo: dict[str, tuple[str, dict, Overrides]] = {}
     for rec in records:
@@ -134,7 +135,6 @@ def _run_singles(records: Sequence[Record], model_over: Overrides, executor: str
 
 def _run_trials(records: Sequence[Record], model_over: Overrides, pop_over: Overrides,
                 executor: str, workers: int | None, address: str | None) -> None:
-    from ..simulate.trial import run_trial
 
     for rec in records:
         if rec.trial is None:

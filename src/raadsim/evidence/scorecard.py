@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
+from ..io.outputs import atomic_dir, write_json
 from .records import KINDS, LAYERS
 from .runner import Outcome
 
@@ -113,7 +114,6 @@ def to_html(card: dict) -> str:
 
 def write_scorecard(card: dict, out: str | Path) -> Path:
     """``scorecard.json``, ``scorecard.md`` and ``scorecard.html`` in ``out`` (atomically)."""
-    from ..io.outputs import atomic_dir, write_json
 
     with atomic_dir(out) as tmp:
         write_json(tmp / "scorecard.json", card)

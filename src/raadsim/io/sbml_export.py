@@ -24,12 +24,13 @@ import html
 from dataclasses import dataclass
 from functools import cache
 
-from .. import __version__
+from .._version import __version__
 from ..drugs.catalogue import Catalogue
 from ..errors import ModelError
 from ..model.build import build_model
 from ..model.spec import ModelSpec
 from ..provenance import Param, sources
+from ..units import ureg
 from .scenario import Scenario
 
 XHTML = "http://www.w3.org/1999/xhtml"
@@ -62,7 +63,6 @@ def unit_id(unit: str) -> str:
 @cache
 def _decompose(unit: str) -> tuple[float, tuple[tuple[str, float], ...]]:
     """``unit`` as (factor, ((sbml_kind, exponent), ...)) in SI base units (pint)."""
-    from ..units import ureg
 
     q = ureg().Quantity(1.0, unit.replace("uM", "umol/L")).to_base_units()
     dims = []

@@ -37,6 +37,7 @@ from ..drugs.catalogue import Catalogue, builtin
 from ..drugs.schema import ROUTES, SPECIES
 from ..errors import InputError
 from ..model.inputs import Administration, BathExposure, ModelInputs, PerturbationInput
+from ..perturb.catalogue import validate
 from ..units import (
     parse_concentration_uM,
     parse_dose,
@@ -270,7 +271,6 @@ class Scenario(_Strict):
 
     def validate_perturbations(self) -> None:
         """Names, genotypes and times of the perturbations (errors name the entry)."""
-        from ..perturb.catalogue import validate
 
         for i, p in enumerate(self.perturbation):
             at = parse_time(p.at, f"perturbation[{i}].at", allow_negative=True) if p.at else None

@@ -22,19 +22,28 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import cache
-from typing import Any
-
-import pint
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ModelError
 from .spec import ModelSpec, identifiers
+
+if TYPE_CHECKING:
+    import pint
+
+
+@cache
+def _pint():
+    """pint, imported when a model is first checked (importing it imports dask)."""
+    import pint
+
+    return pint
 
 _ALIASES = {"1": "dimensionless", "points": "score_point", "point": "score_point"}
 
 
 @cache
 def _registry() -> pint.UnitRegistry:
-    reg = pint.UnitRegistry()
+    reg = _pint().UnitRegistry()
     reg.define("score_point = [clinical_score]")
     return reg
 
@@ -52,7 +61,7 @@ def _q(value: float, unit: str) -> pint.Quantity:
 
 def _as_quantity(x: Any, like: Any) -> Any:
     """A bare zero takes the unit of ``like``; other bare numbers stay dimensionless."""
-    if isinstance(like, pint.Quantity) and not isinstance(x, pint.Quantity) and x == 0:
+    if isinstance(like, _pint().Quantity) and not isinstance(x, _pint().Quantity) and x == 0:
         return _registry().Quantity(0.0, like.units)
     return x
 
@@ -68,9 +77,9 @@ def _min(a: Any, b: Any) -> Any:
 
 
 def _exponent(n: Any) -> float:
-    if isinstance(n, pint.Quantity):
+    if isinstance(n, _pint().Quantity):
         if not n.dimensionless:
-            raise pint.DimensionalityError(n.units, "dimensionless")
+            raise _pint().DimensionalityError(n.units, "dimensionless")
         return float(n.to("dimensionless").magnitude)
     return float(n)
 
@@ -95,7 +104,7 @@ def _eval(expr: str, funcs: dict[str, Callable[..., Any]], env: dict[str, Any]) 
 
 
 def _magnitude_in(q: Any, unit: pint.Unit) -> float:
-    if not isinstance(q, pint.Quantity):
+    if not isinstance(q, _pint().Quantity):
         q = _registry().Quantity(q, "dimensionless")
     return float(q.to(unit).magnitude)
 
@@ -136,7 +145,7 @@ def check_dimensions(spec: ModelSpec) -> None:
             q = _eval(expr, _QUANTITY_FUNCS, qenv)
             f = _eval(expr, _FLOAT_FUNCS, fenv)
             got = _magnitude_in(q, unit)
-        except pint.DimensionalityError as exc:
+        except _pint().DimensionalityError as exc:
             terms = ", ".join(f"{n} [{_describe(qenv[n])}]" for n in sorted(identifiers(expr))
                               if n in qenv)
             raise ModelError(f"dimension error in {where}: {expr!r} ({exc}); terms: {terms}"
@@ -155,7 +164,7 @@ def check_dimensions(spec: ModelSpec) -> None:
         evaluate(f"rule {rule.name} [{rule.unit}]", rule.expr, unit)
         qenv[rule.name] = _eval(rule.expr, _QUANTITY_FUNCS, qenv)
         fenv[rule.name] = _eval(rule.expr, _FLOAT_FUNCS, fenv)
-        if not isinstance(qenv[rule.name], pint.Quantity):
+        if not isinstance(qenv[rule.name], _pint().Quantity):
             qenv[rule.name] = _registry().Quantity(qenv[rule.name], unit)
     for name, ode in spec.odes.items():
         if ode.strip() == "0":
@@ -170,4 +179,4 @@ def check_dimensions(spec: ModelSpec) -> None:
 
 
 def _describe(q: Any) -> str:
-    return (f"{q.units:~}" or "1") if isinstance(q, pint.Quantity) else "number"
+    return (f"{q.units:~}" or "1") if isinstance(q, _pint().Quantity) else "number"

@@ -25,7 +25,10 @@ from ..io.scenario import Scenario
 from ..io.scenario_dump import scenario_to_dict, trial_to_dict
 from ..model.build import build_model
 from ..model.spec import ModelSpec
+from ..simulate.simulator import default_simulator
+from .figures import plot_result
 from .touched import touched
+from .trial_figure import plot_trial
 
 MODEL_FILE, MODELS_FILE, SPECTRA_FILE = "model.json", "models.json", "spectra.json"
 
@@ -38,7 +41,6 @@ def model_record(spec: ModelSpec, sc: Scenario, cat: Catalogue) -> dict[str, Any
 
 def spectra_record(result, spec: ModelSpec) -> dict[str, Any] | None:
     """Spectra before dosing and at the largest eeg.* band-power change of a result."""
-    from ..simulate.simulator import default_simulator
 
     bands = [o for o in result.values if o.startswith("eeg.") and o.endswith("_power")]
     if not bands:
@@ -53,7 +55,6 @@ def write_run(result, out: str | Path, figure=None, base_dir: str | Path | None 
               cat: Catalogue | None = None) -> Path:
     """Write the run directory of a :class:`raadsim.simulate.run.Result` (see the module
     docstring); ``base_dir`` is the scenario file's folder (to make drug files absolute)."""
-    from .figures import plot_result
 
     sc = result.scenario
     cat = cat or sc.catalogue(Path(base_dir) if base_dir else None)
@@ -72,7 +73,6 @@ def write_run(result, out: str | Path, figure=None, base_dir: str | Path | None 
 
 def write_trial(result, out: str | Path, base_dir: str | Path | None = None) -> Path:
     """Write the trial directory of a :class:`raadsim.simulate.trial.TrialResult`."""
-    from .trial_figure import plot_trial
 
     tf = result.trial
     cat = tf.arm_scenario(tf.trial.arm[0]).catalogue(Path(base_dir) if base_dir else None)

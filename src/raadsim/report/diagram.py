@@ -11,10 +11,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from ..model.layer import LAYERS as LAYER_ORDER
@@ -180,7 +177,7 @@ def draw_mechanism(spec: ModelSpec, path: str | Path, highlight: set[str] | None
     n_rows = max(len(c) for c in columns)
     top, height = 0.9 if title else 0.6, n_rows * row_h + 0.3
     fig_w, fig_h = x - gap + 0.3, height + (0.9 if title else 0.6) + 0.25
-    fig = plt.figure(figsize=(fig_w, fig_h))
+    fig = Figure(figsize=(fig_w, fig_h))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, fig_w)
     ax.set_ylim(-height - 0.25, top)
@@ -231,5 +228,4 @@ def draw_mechanism(spec: ModelSpec, path: str | Path, highlight: set[str] | None
                 color="#67000d" if on else "black")
     path = Path(path)
     fig.savefig(path, dpi=200)
-    plt.close(fig)
     return path

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 # Panel order and titles by observable prefix; within a prefix, one panel per unit.
 PANELS = [
@@ -52,7 +49,8 @@ def plot_result(result, path: Path, title: str | None = None) -> None:
     """Stacked panels (PK → brain → occupancy → ...) sharing one time axis."""
     shown = [n for n in result.values if result.values[n].max() > 0]  # all-zero: no panel
     groups = _groups(shown or list(result.values), getattr(result, "units", None))
-    fig, axes = plt.subplots(len(groups), 1, figsize=(7.5, 2.3 * len(groups) + 0.6),
+    fig = Figure(figsize=(7.5, 2.3 * len(groups) + 0.6))
+    axes = fig.subplots(len(groups), 1,
                              sharex=True, squeeze=False)
     for ax, (gtitle, members) in zip(axes[:, 0], groups, strict=True):
         for name in members:
@@ -65,7 +63,6 @@ def plot_result(result, path: Path, title: str | None = None) -> None:
     height = fig.get_size_inches()[1]
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / height))  # room for the title
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def _describe(result) -> str:

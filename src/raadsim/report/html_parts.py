@@ -78,12 +78,9 @@ def img(source: str | Path | bytes, alt: str, wide: bool = False) -> str:
 
 
 def figure_png(fig, dpi: int = 150) -> bytes:
-    """A matplotlib figure as PNG bytes (the figure is closed)."""
-    import matplotlib.pyplot as plt
-
+    """A matplotlib figure as PNG bytes."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
-    plt.close(fig)
     return buf.getvalue()
 
 

@@ -13,9 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -73,9 +70,9 @@ def multiscale_figure(traces: Sequence[Trace], observables: Sequence[str] | None
     t_end = float(t_all.max())
     div, xlabel = linear_unit(t_end)
     many = len(traces) > 1
-    with plt.rc_context(_RC):
-        fig, axes = plt.subplots(len(panels), 1, sharex=True, squeeze=False,
-                                 figsize=(width_in, 0.7 + 1.3 * len(panels)))
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(width_in, 0.7 + 1.3 * len(panels)))
+        axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)
         axes = axes[:, 0]
         for k, (ax, panel) in enumerate(zip(axes, panels, strict=True)):
             handles = []
@@ -145,5 +142,4 @@ def plot_multiscale(traces: Trace | Sequence[Trace], path: str | Path,
     fig = multiscale_figure(traces, observables, log_time, title)
     path = Path(path)
     fig.savefig(path, dpi=dpi)
-    plt.close(fig)
     return path

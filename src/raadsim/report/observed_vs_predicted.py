@@ -1,7 +1,7 @@
 """Observed vs predicted: goodness-of-fit plot, summary and output files.
 
-Works on the table returned by :func:`raadsim.io.nonmem.predict` (columns ``ID, observable,
-DV, PRED, unit``; any other columns are kept in ``predictions.csv``).
+Works on the table returned by :func:`raadsim.evidence.nonmem_predict.predict` (columns
+``ID, observable, DV, PRED, unit``; any other columns are kept in ``predictions.csv``).
 
 Summary statistics per observable, over the observations where both DV and PRED are > 0:
 
@@ -16,11 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from ..io.outputs import atomic_dir, write_json
 
@@ -61,9 +59,10 @@ def plot_observed_vs_predicted(table: pd.DataFrame, path: str | Path,
     names = list(dict.fromkeys(table["observable"])) or ["(no observations)"]
     ncol = min(3, len(names))
     nrow = math.ceil(len(names) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 4.0 * nrow + 0.4), squeeze=False)
+    fig = Figure(figsize=(4.2 * ncol, 4.0 * nrow + 0.4))
+    axes = fig.subplots(nrow, ncol, squeeze=False)
     ids = list(dict.fromkeys(table["ID"])) if "ID" in table else []
-    cmap = plt.get_cmap("tab10" if len(ids) <= 10 else "viridis")
+    cmap = matplotlib.colormaps.get_cmap("tab10" if len(ids) <= 10 else "viridis")
     colour = {sid: cmap(i / max(len(ids) - 1, 1) if len(ids) > 10 else i)
               for i, sid in enumerate(ids)}
     for ax, name in zip(axes.flat, names, strict=False):
@@ -107,7 +106,6 @@ def plot_observed_vs_predicted(table: pd.DataFrame, path: str | Path,
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def write_observed_vs_predicted(table: pd.DataFrame, out: str | Path,

@@ -7,13 +7,11 @@ import importlib.util
 import tempfile
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import numpy as np
 
 from ..io.scenario import Scenario, scenario_from_dict
 from ..io.scenario_dump import scenario_to_toml
+from ..model.build import build_model
 from ..model.spec import ModelSpec
 from .artifacts import MODEL_FILE, SPECTRA_FILE
 from .html_parts import esc, img, kv_table, table
@@ -28,6 +26,7 @@ from .report_common import (
     read_json,
     toml_block,
 )
+from .touched import draw_highlighted, touched
 from .traces import dose_times, trace_from_long
 
 
@@ -117,14 +116,11 @@ def run_report(path: Path) -> tuple[str, str]:
                                                                   "run figure"))
     stored = stored_model(path)
     if stored is None and sc is not None:  # older run directory: rebuild with today's code
-        from ..model.build import build_model
-        from .touched import touched
 
         cat = sc.catalogue()
         spec = build_model(sc, cat)
         stored = (spec, touched(spec, sc, cat), False)
     if stored is not None:
-        from .touched import draw_highlighted
 
         spec, parts_touched, recorded = stored
         if not recorded:

@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from ..io.scenario import Scenario, scenario_from_dict
 from ..model import eeg
@@ -40,12 +37,13 @@ def example_spectra() -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 def plot_spectra(spectra: Mapping[str, tuple[np.ndarray, np.ndarray]],
                  path: Path | str | None = None, baseline: str | None = None,
-                 title: str | None = None) -> plt.Figure:
+                 title: str | None = None) -> Figure:
     """Power spectra (top, log scale) and their ratio to ``baseline`` (bottom; default: the
     first entry), with the band edges of ``data/parameters/eeg.toml``. Saved if ``path``."""
     baseline = baseline or next(iter(spectra))
     f0, P0 = spectra[baseline]
-    fig, (ax, ax_r) = plt.subplots(2, 1, figsize=(7.5, 6.2), sharex=True,
+    fig = Figure(figsize=(7.5, 6.2))
+    (ax, ax_r) = fig.subplots(2, 1, sharex=True,
                                    gridspec_kw={"height_ratios": [3, 2]})
     for label, (f, P) in spectra.items():
         style = {"color": "black", "lw": 2.0} if label == baseline else {"lw": 1.6}

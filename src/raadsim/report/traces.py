@@ -16,6 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..io.scenario import scenario_from_dict
+from .figures import _describe
+
 
 @dataclass
 class Trace:
@@ -42,7 +45,6 @@ def dose_times(scenario) -> tuple[float, ...]:
 
 def trace_from_result(result, label: str | None = None) -> Trace:
     """A trace of a single-subject :class:`~raadsim.simulate.run.Result`."""
-    from .figures import _describe
 
     return Trace(label or _describe(result), np.asarray(result.time_h),
                  {k: np.asarray(v) for k, v in result.values.items()}, dict(result.units),
@@ -67,7 +69,6 @@ def trace_from_run_dir(path: str | Path, label: str | None = None) -> Trace:
     units = {k: v.get("unit", "") for k, v in summary.get("observables", {}).items()}
     doses: tuple[float, ...] = ()
     if (path / "scenario.json").exists():
-        from ..io.scenario import scenario_from_dict
 
         sc = scenario_from_dict(json.loads((path / "scenario.json").read_text("utf-8")))
         doses = dose_times(sc)

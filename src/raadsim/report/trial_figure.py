@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
 
 def plot_trial(timecourse: pd.DataFrame, path: Path, visits_h: list[float] | None = None) -> None:
     """One panel per observable; one band (p05–p95) and mean line per arm; time in days."""
     observables = list(dict.fromkeys(timecourse["observable"]))
-    fig, axes = plt.subplots(len(observables), 1, figsize=(8, 3.2 * len(observables)),
+    fig = Figure(figsize=(8, 3.2 * len(observables)))
+    axes = fig.subplots(len(observables), 1,
                              squeeze=False)
     for ax, obs in zip(axes[:, 0], observables, strict=True):
         sub = timecourse[timecourse["observable"] == obs]
@@ -30,4 +28,3 @@ def plot_trial(timecourse: pd.DataFrame, path: Path, visits_h: list[float] | Non
     axes[-1, 0].set_xlabel("time (days)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)

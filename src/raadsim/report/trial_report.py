@@ -12,6 +12,7 @@ import pandas as pd
 from ..errors import InputError
 from ..io.scenario_dump import to_toml, trial_to_dict
 from ..io.trial_file import TrialFile, trial_from_dict
+from ..model.build import build_model
 from ..model.spec import ModelSpec
 from .artifacts import MODELS_FILE
 from .html_parts import esc, img, kv_table, table
@@ -25,6 +26,7 @@ from .report_common import (
     read_json,
     toml_block,
 )
+from .touched import draw_highlighted, touched
 from .traces import dose_times, traces_from_trial
 
 BAND_COLUMNS = ("time_h", "observable", "arm", "mean", "sd", "p05", "p50", "p95")
@@ -150,8 +152,6 @@ def patients_section(path: Path) -> str:
 def _arm_models(tf: TrialFile) -> list[tuple[str, Any, Any, Any]]:
     """(arm name, scenario, touched nodes, model) of every arm, rebuilt with today's code
     (for trial directories that did not record their models)."""
-    from ..model.build import build_model
-    from .touched import touched
 
     out = []
     cat = tf.arm_scenario(tf.trial.arm[0]).catalogue()
@@ -219,7 +219,6 @@ def trial_report(path: Path) -> tuple[str, str]:
                                                                     "trial figure"))
     parts.append(patients_section(path))
     if models:
-        from .touched import draw_highlighted
 
         parts.append("<h2>Mechanism</h2><p>Nodes each arm's drugs and perturbations act on "
                      "directly are red.</p>")

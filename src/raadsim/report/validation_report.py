@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from ..errors import InputError
 from .html_parts import esc, figure_png, img, table
@@ -20,7 +17,8 @@ def _bars(by_layer: dict[str, dict]) -> bytes:
     names = list(by_layer)
     passed = [by_layer[n]["passed"] for n in names]
     failed = [by_layer[n]["records"] - by_layer[n]["passed"] for n in names]
-    fig, ax = plt.subplots(figsize=(6, 0.35 * len(names) + 0.8))
+    fig = Figure(figsize=(6, 0.35 * len(names) + 0.8))
+    ax = fig.subplots()
     ax.barh(names, passed, color="#009E73", label="reproduced")
     ax.barh(names, failed, left=passed, color="#D55E00", label="not reproduced")
     ax.invert_yaxis()

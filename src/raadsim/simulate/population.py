@@ -26,6 +26,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..io.trial_file import GENOTYPES, Distribution, PopulationSpec
+from ..model.build import condition_params
 from ..perturb.catalogue import registry
 from ..provenance import Param, parameter_file
 
@@ -89,7 +90,6 @@ class PopulationModel:
     @classmethod
     def from_spec(cls, spec: PopulationSpec) -> PopulationModel:
         d = {k: p.value for k, p in defaults().items()}
-        from ..model.build import condition_params
 
         cond = spec.condition
         m0 = condition_params()[cond]["madrs_baseline"].value

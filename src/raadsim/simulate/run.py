@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..drugs.catalogue import Catalogue
 from ..errors import InputError
 from ..io.scenario import Scenario

@@ -34,6 +34,7 @@ import numpy as np
 from ..errors import InputError, ModelError
 from ..model import eeg
 from ..model.spec import ModelParam, ModelSpec
+from .engines import ScipyEngine, quiet_solver
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,6 @@ class Simulator:
                              f"({spec.t_start} h)")
         t_model = np.maximum(t_model, 0.0)
         if self.engine == "scipy":
-            from .engines import ScipyEngine
 
             _, vals = ScipyEngine(spec, rtol=self.tolerances.rtol, atol=self.tolerances.atol
                                   ).run(variables, 0, 0, 1, params=params, initial=initial,
@@ -238,7 +238,6 @@ class Simulator:
             except ModelError:
                 if not self.tolerances.reference_engine_fallback:
                     raise
-        from .engines import ScipyEngine  # every CVODE setting failed: the reference engine
 
         try:
             _, vals = ScipyEngine(spec, rtol=1e-8, atol=1e-10).run(
@@ -311,7 +310,6 @@ class _maybe_quiet:
     def __init__(self, quiet: bool) -> None:
         self._ctx = None
         if quiet:
-            from .engines import quiet_solver
 
             self._ctx = quiet_solver()
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..drugs.catalogue import Catalogue
 from ..errors import InputError, ModelError
 from ..io.trial_file import TrialFile, remission_cutoff, response_fraction
