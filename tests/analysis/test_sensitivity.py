@@ -143,6 +143,7 @@ def test_morris_and_sobol_agree_on_the_most_influential_parameter(morris, sobol)
         assert list(morris.top(at, 2)["parameter"]) == list(sobol.top(at, 2)["parameter"])
 
 
+@pytest.mark.slow
 def test_identical_whatever_the_executor_and_chunking(scenario, morris):
     """Seeded sampling, one independent run per sample: bit-identical indices."""
     seen = []

@@ -89,6 +89,7 @@ def test_mechanism_image_is_embedded():
     assert img.src.startswith("data:image/png;base64,")
 
 
+@pytest.mark.slow
 def test_small_trial_with_progress_and_results():
     job_id, errs = callbacks.start_trial(SHORT, None, 4, 3, "1 d, 2 d")
     assert job_id and not any(errs)

@@ -36,6 +36,7 @@ def test_stored_values_and_start_inside_recorded_ranges(clinic):
         assert box[k][0] <= v <= box[k][1], k
 
 
+@pytest.mark.slow
 def test_objective_at_stored_values_is_the_recorded_one(clinic):
     p, summary = clinic
     recs = calibration_records(list(p.records))

@@ -75,6 +75,7 @@ def test_formula_observables_match_the_simulated_curve(objective):
     assert sim["dolder2017_lsd_half_life"] == pytest.approx(math.log(2) / -slope, rel=1e-3)
 
 
+@pytest.mark.slow
 def test_pypesto_multistart_improves_on_or_matches_the_stored_values(petab_dir):
     from raadsim.evidence.pypesto_fit import fit
 

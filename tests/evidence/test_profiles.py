@@ -13,6 +13,7 @@ from raadsim.cli import app
 from raadsim.evidence.petab_problem import write_petab
 
 pytest.importorskip("pypesto")
+pytestmark = pytest.mark.slow  # multi-start fit and profiles
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from typer.testing import CliRunner
 
 from raadsim.cli import app
@@ -31,6 +32,7 @@ def test_validate_writes_scorecard_in_the_documented_shape(tmp_path):
     assert (out / "scorecard.html").read_text().startswith("<!doctype html>")
 
 
+@pytest.mark.slow
 def test_validate_exits_0_when_records_fail(tmp_path):
     """A failing record is a finding: ketamine's Cmax record fails and the exit code is 0."""
     res = runner.invoke(app, ["validate", "--layer", "pk", "--drug", "ketamine",
@@ -54,3 +56,11 @@ def test_readme_totals_cover_every_record():
     m = re.search(r"\*\*(\d+) of (\d+) records reproduced\*\*", block)
     assert m, "README scorecard block missing; run scripts/update_readme_scorecard.py"
     assert int(m.group(2)) == len(load_records())
+
+
+def test_one_vocabulary_of_layers_with_american_aliases():
+    from raadsim.evidence.records import load_records, select
+
+    recs = load_records()
+    assert select(recs, layer="signaling") == select(recs, layer="signalling")
+    assert select(recs, layer="behavior") == select(recs, layer="behaviour")

@@ -15,15 +15,30 @@ from raadsim.evidence.records import load_records
 from raadsim.evidence.runner import Outcome, run_records
 
 RECORDS = load_records()
+# The fast tier (pytest -m "not slow") runs every calibration record and the single-subject
+# validation records of the other layers; virtual trials (hundreds of patients) and the
+# rodent synapse and behaviour validation records (many distinct models) run in the full suite.
+SLOW_LAYERS = ("synapse", "behaviour")
 
 
 @pytest.fixture(scope="session")
-def outcomes() -> dict[str, Outcome]:
-    return {o.record.id: o for o in run_records(RECORDS, executor="processes")}
+def outcomes(request) -> dict[str, Outcome]:
+    """Outcomes of the records the session's selected tests need (all of them when
+    test_every_record_evaluates runs): ``pytest -k`` or the fast tier simulate no more."""
+    items = request.session.items
+    if any(i.originalname == "test_every_record_evaluates" for i in items):
+        chosen = list(RECORDS)
+    else:
+        wanted = {i.callspec.params["record_id"] for i in items
+                  if i.originalname == "test_record" and hasattr(i, "callspec")}
+        chosen = [r for r in RECORDS if r.id in wanted]
+    return {o.record.id: o for o in run_records(chosen, executor="processes")}
 
 
 def _param(rec):
     marks = [pytest.mark.xfail(strict=True, reason=rec.known_gap)] if rec.known_gap else []
+    if rec.trial is not None or (rec.kind == "validation" and rec.layer in SLOW_LAYERS):
+        marks.append(pytest.mark.slow)  # the full suite runs every record
     return pytest.param(rec.id, id=rec.id, marks=marks)
 
 
@@ -36,6 +51,7 @@ def test_record(outcomes, record_id):
                       f"({r.finding})")
 
 
+@pytest.mark.slow
 def test_every_record_evaluates(outcomes):
     """Known gaps must fail on the numbers, not on a broken scenario or expression."""
     errors = {k: o.error for k, o in outcomes.items() if o.error}

@@ -138,6 +138,7 @@ def test_simulate_one_liner_and_drugs(tmp_path):
         assert name in res.output
 
 
+@pytest.mark.slow
 def test_custom_drug_file_example(tmp_path):
     """A user-defined compound simulates exactly like a built-in one."""
     out = tmp_path / "g"
@@ -149,6 +150,7 @@ def test_custom_drug_file_example(tmp_path):
     assert s["plasma.glun2b_x"]["peak"] > 0
 
 
+@pytest.mark.slow
 def test_demo(tmp_path):
     out = tmp_path / "demo"
     res = runner.invoke(app, ["demo", "--out", str(out)])

@@ -140,6 +140,7 @@ def test_units_time_in_minutes_and_dv_in_ug_per_l(tmp_path, round_trip):
     assert m["observable"].iloc[0] == "plasma.ketamine" and m["unit"].iloc[0] == "ng/mL"
 
 
+@pytest.mark.slow
 def test_executor_processes_gives_the_same_table(round_trip):
     ds, ref = round_trip
     table = predict(ds, executor="processes", workers=2)

@@ -32,8 +32,17 @@ def _perturbations() -> list[tuple[str, dict]]:
 
 
 PERTURBATIONS = _perturbations()
+
+
+def _fast(species: str, condition: str, pid: str) -> bool:
+    """The fast tier: every species unperturbed in a depressed condition and every
+    perturbation in stressed mice; the full suite runs every combination."""
+    depressed = condition == ("trd" if species == "human" else "chronic_stress")
+    return depressed and (pid == "none" or species == "mouse")
+
+
 CASES = [pytest.param(sp, cond, pid, pert, id=f"{sp}-{cond}-{pid}",
-                      marks=[] if cond in ("trd", "chronic_stress") else [pytest.mark.slow])
+                      marks=[] if _fast(sp, cond, pid) else [pytest.mark.slow])
          for sp in SUBJECT_SPECIES for cond in CONDITIONS for pid, pert in PERTURBATIONS]
 TOL = 1e-3  # relative drift allowed over four weeks (the pre-equilibration is 60 days)
 

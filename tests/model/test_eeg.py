@@ -139,6 +139,7 @@ def test_observables_are_selectable_and_ordered():
     assert set(eeg.OBSERVABLES) <= set(every.values)
 
 
+@pytest.mark.slow
 def test_fourteen_days_at_ten_minutes_runs_in_seconds():
     raw = {"subject": {"species": "human", "condition": "trd"},
            "dose": [{"drug": "ketamine", "amount": "0.5 mg/kg", "route": "iv",

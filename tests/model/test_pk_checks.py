@@ -4,6 +4,7 @@ records: src/raadsim/data/evidence/pk.toml, run by tests/findings/test_records.p
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tests.conftest import peak, run_single
 
@@ -22,6 +23,7 @@ def test_ketamine_iv_peak_at_end_of_infusion():
     assert abs(tmax - 40 / 60) <= 1 / 60
 
 
+@pytest.mark.slow
 def test_rat_half_life_between_mouse_and_human():
     """Allometry: the rat (scaled from human) eliminates ketamine more slowly than the mouse
     (fitted to Ma 2023) and faster than the human (same 10-60 min window)."""

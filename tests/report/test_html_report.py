@@ -86,6 +86,7 @@ def test_run_records_its_scenario(run_dir):
     assert sc["dose"][0]["amount"] == "0.5 mg/kg" and sc["perturbation"] == [{"name": "lithium"}]
 
 
+@pytest.mark.slow
 def test_run_report(run_dir):
     res = runner.invoke(app, ["report", str(run_dir)])  # default: DIR/report.html
     assert res.exit_code == 0, res.output
@@ -117,6 +118,7 @@ def test_run_report(run_dir):
         assert f"{len(spec.params)} parameters" in html
 
 
+@pytest.mark.slow
 def test_old_run_without_scenario_still_reports(run_dir, tmp_path):
     d = tmp_path / "old"
     shutil.copytree(run_dir, d)
@@ -128,6 +130,7 @@ def test_old_run_without_scenario_still_reports(run_dir, tmp_path):
     assert "did not record its scenario" in html and "Parameters" not in html
 
 
+@pytest.mark.slow
 def test_trial_report(tmp_path):
     f = tmp_path / "t.toml"
     f.write_text(TRIAL)

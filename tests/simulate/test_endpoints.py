@@ -87,6 +87,7 @@ def _coverage(paired: bool, n: int = 40, reps: int = 1500, rho: float = 0.6) -> 
     return hits / reps
 
 
+@pytest.mark.slow
 def test_paired_response_difference_uses_a_paired_interval():
     """Newcombe's method 10 keeps ~95 % coverage on correlated pairs; an interval that ignores
     the pairing (the unpaired one) is too wide there: it covers far more often than 95 %."""

@@ -46,7 +46,11 @@ PERTURBATION_EVENTS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(REFERENCE))
+FAST_REFERENCE = {"ketamine_iv_repeated", "psilocybin_oral", "mouse_ketamine_ip"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=[] if n in FAST_REFERENCE else
+                                               [pytest.mark.slow]) for n in sorted(REFERENCE)])
 def test_roadrunner_matches_scipy(name):
     """Relative error <= 1e-6 (max over time, relative to each observable's peak) at tight
     tolerance on the reference scenarios."""
@@ -59,7 +63,8 @@ def test_roadrunner_matches_scipy(name):
     assert rel <= 1e-6, f"max relative difference {rel:.2e}"
 
 
-@pytest.mark.parametrize("name", sorted(PERTURBATION_EVENTS))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.slow] if "nbqx" in n
+                                               else []) for n in sorted(PERTURBATION_EVENTS)])
 def test_engines_agree_on_every_kind_of_event(name):
     """Both engines agree (relative to each observable's peak, <= 1e-6) on scenarios with
     repeated doses, infusions, timed perturbations and spine ablation."""

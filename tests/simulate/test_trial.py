@@ -43,6 +43,7 @@ def _same(a, b) -> None:
     pd.testing.assert_frame_equal(a.timecourse, b.timecourse)
 
 
+@pytest.mark.slow
 def test_same_seed_same_results_whatever_executor_and_chunk_size(serial):
     """Each patient has its own random stream and band sums are exact integers, so results
     are identical (not just close) across executors and chunkings."""
@@ -115,6 +116,7 @@ def _die_once(task):
     return task["i"] * 10
 
 
+@pytest.mark.slow
 def test_lost_worker_chunk_is_rerun(tmp_path):
     tasks = [{"i": i, "dir": str(tmp_path)} for i in range(4)]
     out = sorted(map_chunks(_die_once, tasks, "processes", workers=2))
@@ -130,6 +132,7 @@ def _pid(task):
     return os.getpid()
 
 
+@pytest.mark.slow
 def test_worker_processes_are_kept_between_calls():
     """A second call on as many workers reuses the first call's processes (no new spawn or
     model compilation); after a worker dies between calls, a fresh pool takes over."""
@@ -146,6 +149,7 @@ def test_worker_processes_are_kept_between_calls():
     shutdown_pool()
 
 
+@pytest.mark.slow
 def test_worker_that_always_dies_is_reported():
     with pytest.raises(ModelError, match="died"):
         list(map_chunks(_always_die, [1, 2], "processes", workers=2, retries=1))
@@ -185,8 +189,8 @@ def test_cli_trial_writes_all_outputs(tmp_path):
     assert res.exit_code == 0, res.output
     assert "trial endpoints" in res.output and "relapse after the last dose" in res.output
     names = sorted(p.name for p in (tmp_path / "o").iterdir())
-    assert names == ["figure.png", "models.json", "patients.parquet", "timecourse.csv", "trial.json",
-                     "trial_file.json"]
+    assert names == ["figure.png", "models.json", "patients.parquet", "timecourse.csv",
+                     "trial.json", "trial_file.json"]
     pts = pd.read_parquet(tmp_path / "o" / "patients.parquet")
     assert len(pts) == 16 and {"weight_kg", "genotype", "eta_clearance"} <= set(pts.columns)
 
@@ -256,6 +260,7 @@ def test_trial_tolerances_keep_madrs_within_a_hundredth_of_a_point():
     assert worst < 0.01, worst
 
 
+@pytest.mark.slow
 def test_frequency_example_compares_schedules():
     """examples/ketamine_frequency_trial.toml (the issue's twice- vs thrice-weekly question)
     runs, and the schedules give 8 and 12 infusions over the same 4 weeks."""

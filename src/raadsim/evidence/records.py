@@ -37,10 +37,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from ..errors import InputError
+from ..model.layer import ALIASES
+from ..model.layer import LAYERS as MODEL_LAYERS
 from ..provenance import sources
 from ..units import parse_time
 
-LAYERS = ("pk", "targets", "network", "signalling", "synapse", "clinic", "behaviour")
+LAYERS = MODEL_LAYERS  # the one vocabulary of layer names (raadsim.model.layer)
 KINDS = ("calibration", "validation")
 TIME_WORDS = ("peak", "trough", "course")
 EVIDENCE_DIR = "data/evidence"
@@ -105,7 +107,7 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
     kind: Literal["calibration", "validation"]
-    layer: Literal["pk", "targets", "network", "signalling", "synapse", "clinic", "behaviour"]
+    layer: str
     drug: str
     species: Literal["human", "rat", "mouse", "culture"]
     source: str
@@ -123,6 +125,13 @@ class Record(BaseModel):
     known_gap: str | None = None
     disputed: str | None = None
     file: str = ""
+
+    @field_validator("layer")
+    @classmethod
+    def _layer(cls, v: str) -> str:
+        if v not in LAYERS:
+            raise ValueError(f"unknown layer {v!r}; one of {', '.join(LAYERS)}")
+        return v
 
     @field_validator("source")
     @classmethod
@@ -196,6 +205,7 @@ def select(records: tuple[Record, ...] | list[Record], kind: str | None = None,
            layer: str | None = None, drug: str | None = None,
            ids: list[str] | None = None) -> list[Record]:
     """Records matching every given filter; a filter value nothing matches is an InputError."""
+    layer = ALIASES.get(layer, layer) if layer is not None else None
     for name, value, allowed in (("kind", kind, KINDS), ("layer", layer, LAYERS),
                                  ("drug", drug, sorted({r.drug for r in records}))):
         if value is not None and value not in allowed:
