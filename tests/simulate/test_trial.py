@@ -254,8 +254,8 @@ def test_trial_tolerances_keep_madrs_within_a_hundredth_of_a_point():
         typical = typical_parameters(arm)
         for i in range(6):
             p = pop.patient(arm.stream, i, len(arm.visit_rows))
-            a = simulate_patient(arm, loose, p, typical)[:, k]
-            b = simulate_patient(arm, tight, p, typical)[:, k]
+            a = simulate_patient(arm, loose, p, typical)[0][:, k]
+            b = simulate_patient(arm, tight, p, typical)[0][:, k]
             worst = max(worst, float(np.abs(a - b).max()))
     assert worst < 0.01, worst
 

@@ -236,19 +236,25 @@ def _dosing(m: ModelSpec, cat: Catalogue, drug: Drug, species: str, adm: Adminis
                 raise InputError(f"{drug.source_file}.routes.{species}.{adm.route}", pw.into,
                                  f"'central': {an} has no liver compartment in {species}")
             if pw.ka is not None:
-                depot = f"D_{key}"
-                ka = m.param(f"ka_{key}", pw.ka.in_unit("1/h"), "1/h", LAYER, pw.ka)
-                m.state(f"Rin_{depot}", "0", "mg/h", f"zero-order input into {depot}", LAYER)
-                m.state(depot, f"Rin_{depot} - {ka}*{depot}", "mg",
-                        f"absorption depot: {drug.label} {adm.route} ({pw.name})", LAYER)
-                m.add_to_ode(target, f"{ka}*{depot}")
+                # one depot per drug, route, pathway and analyte, shared by every dose entry
+                # (a schedule written as several entries has the states of one entry)
+                route_key = f"{drug.name}_{adm.route}_{pw.name}_{an}"
+                depot = f"D_{route_key}"
+                ka = m.param(f"ka_{route_key}", pw.ka.in_unit("1/h"), "1/h", LAYER, pw.ka)
+                if depot not in m.states:
+                    m.state(f"Rin_{depot}", "0", "mg/h", f"zero-order input into {depot}",
+                            LAYER)
+                    m.state(depot, f"Rin_{depot} - {ka}*{depot}", "mg",
+                            f"absorption depot: {drug.label} {adm.route} ({pw.name})", LAYER)
+                    m.add_to_ode(target, f"{ka}*{depot}")
                 target, rate_target = depot, f"Rin_{depot}"
             if adm.infusion_h:
                 duration = adm.infusion_h
                 dur = m.input(f"infusion{adm.index}_h", duration, "h")
             elif pw.duration:
                 duration = pw.duration.in_unit("h")
-                dur = m.param(f"dur_{key}", duration, "h", LAYER, pw.duration)
+                dur = m.param(f"dur_{drug.name}_{adm.route}_{pw.name}_{an}", duration, "h",
+                              LAYER, pw.duration)
             else:
                 duration, dur = None, ""
             amount = f"{dose}*{fpar}"

@@ -25,6 +25,7 @@ reset order, tolerances and fallbacks.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,7 +34,7 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ..model import eeg
-from ..model.spec import ModelParam, ModelSpec
+from ..model.spec import ModelParam, ModelSpec, identifiers
 from .engines import ScipyEngine, quiet_solver
 
 
@@ -94,17 +95,63 @@ def sbml_of(spec: ModelSpec) -> str:
     return antimony.getSBMLString("raadsim")
 
 
+# Any state smaller than this in magnitude is set to 0 when an event is applied. Absorption
+# depots drained for a week or more decay into the subnormal range (~1e-300, below what a
+# double represents at full precision); CVODE's BDF then fails at the next dose with
+# CV_TOO_MUCH_ACC or CV_CONV_FAILURE at every tolerance (found with the esketamine label
+# regimen: 56 mg on day 1, 84 mg twice weekly, then weekly; the depot of the day-1 dose was at
+# -1e-304 when the weekly doses began). 1e-100 of any unit is zero for every quantity here.
+FLUSH_BELOW = 1e-100
+
+_FUNCS = {"exp": math.exp, "pow": lambda a, b: float(a) ** b, "max": max, "min": min}
+
+
+@dataclass(frozen=True)
+class EventPlan:
+    """The events of a model in model time, as the simulator applies them: at ``at``, each
+    state gets ``+ increment`` evaluated on the state just before the event (SBML semantics)."""
+
+    at: tuple[float, ...]
+    increments: tuple[tuple[tuple[str, object, tuple[str, ...]], ...], ...]
+
+    @classmethod
+    def of(cls, spec: ModelSpec) -> EventPlan:
+        events = spec.merged_events()
+        return cls(tuple(e.at for e in events), tuple(
+            tuple((var, compile(expr, f"<event {e.label}>", "eval"),
+                   tuple(sorted(identifiers(expr)))) for var, expr in e.increments.items())
+            for e in events))
+
+
+def event_free(spec: ModelSpec) -> ModelSpec:
+    """``spec`` without its events: the simulator places them itself (:class:`EventPlan`)."""
+    return replace(spec, events=[])
+
+
 class CompiledModel:
-    """An SBML model compiled by libRoadRunner, run with raadsim's reset order."""
+    """An SBML model compiled by libRoadRunner.
+
+    Models built by raadsim are compiled without their events, and :meth:`run` applies the
+    events itself: it integrates exactly up to each event time, applies the increments, sets
+    states below :data:`FLUSH_BELOW` to zero and restarts CVODE there. Events are thus placed
+    exactly (never interpolated inside a long step), every discontinuity restarts the solver,
+    and models that differ only in their dosing schedule share one compiled model. An SBML
+    file with its own events (the PEtab problem) is run with libRoadRunner's event handling
+    and the reset order it needs (``resetAll`` → set values → ``reset``: it fires ``t = 0``
+    events during ``reset`` with the values current then)."""
 
     def __init__(self, sbml: str, tolerances: Tolerances = SINGLE_RUN,
-                 base_values: Mapping[str, float] | None = None) -> None:
+                 base_values: Mapping[str, float] | None = None,
+                 states: Sequence[str] = ()) -> None:
         import roadrunner
 
         self.sbml = sbml
         self.rr = roadrunner.RoadRunner(sbml)
         self.tolerances = tolerances
         self.base_values = dict(base_values or {})
+        self.states = tuple(states)  # what a flush may zero (empty: SBML with its events)
+        ids = list(self.rr.model.getGlobalParameterIds())
+        self._state_index = np.array([ids.index(s) for s in self.states if s in ids], np.int32)
         self._set_tolerances(*tolerances.attempts()[0])
 
     def _set_tolerances(self, rtol: float, atol: float, steps: int) -> None:
@@ -115,17 +162,19 @@ class CompiledModel:
 
     def run(self, variables: Sequence[str], times: np.ndarray,
             values: Mapping[str, float] | None = None,
-            initial: Mapping[str, float] | None = None) -> tuple[np.ndarray, int]:
+            initial: Mapping[str, float] | None = None,
+            events: EventPlan | None = None) -> tuple[np.ndarray, int]:
         """``variables`` (columns) at the model ``times`` (ascending, >= 0), with per-run
-        ``values`` of parameters and inputs; returns the array and the number of fallback
-        settings that were needed. Raises :class:`ModelError` when every setting fails."""
+        ``values`` of parameters and inputs and the ``events`` to apply; returns the array and
+        the number of fallback settings that were needed. Raises :class:`ModelError` when
+        every setting fails."""
         attempts = self.tolerances.attempts()
         error = ""
         for k, tol in enumerate(attempts):
             if k:
                 self._set_tolerances(*tol)
             try:
-                return self._run(variables, times, values, initial), k
+                return self._run(variables, times, values, initial, events), k
             except RuntimeError as exc:
                 error = str(exc)
             finally:
@@ -137,16 +186,11 @@ class CompiledModel:
                            ) -> dict[str, float]:
         """``names`` at model time 0 after the reset order with per-run ``values`` (for
         quantities of constants only, which need no integration)."""
-        rr = self.rr
-        rr.resetAll()
-        for k, v in values.items():
-            rr.setValue(k, float(v))
-        rr.reset()
-        return {n: float(rr.getValue(n)) for n in names}
+        self._reset(values, None)
+        return {n: float(self.rr.getValue(n)) for n in names}
 
-    def _run(self, variables: Sequence[str], times: np.ndarray,
-             values: Mapping[str, float] | None, initial: Mapping[str, float] | None
-             ) -> np.ndarray:
+    def _reset(self, values: Mapping[str, float] | None,
+               initial: Mapping[str, float] | None) -> None:
         rr = self.rr
         rr.resetAll()
         for k, v in (values or {}).items():
@@ -154,14 +198,55 @@ class CompiledModel:
         rr.reset()
         for k, v in (initial or {}).items():
             rr.setValue(k, float(v))
+
+    def _run(self, variables: Sequence[str], times: np.ndarray,
+             values: Mapping[str, float] | None, initial: Mapping[str, float] | None,
+             events: EventPlan | None) -> np.ndarray:
+        self._reset(values, initial)
         times = np.asarray(times, float)
-        # Pre-equilibration (model time 0 → the first output) runs in the same ``simulate``
-        # call: a separate call ending exactly on an event time (the first dose) leaves
-        # roadrunner's event state such that the next ``resetAll`` fires that event again.
-        lead = times[0] > 0
-        grid = np.r_[0.0, times] if lead else times
-        arr = np.asarray(rr.simulate(times=grid, selections=list(variables)))
-        return arr[1:] if lead else arr
+        if events is None:
+            return self._simulate(variables, 0.0, times)
+        out = np.empty((len(times), len(variables)))
+        last = float(times[-1]) if len(times) else 0.0
+        t, row = 0.0, 0
+        for at, incs in zip((*events.at, math.inf), (*events.increments, None), strict=True):
+            # outputs before the event come from this segment; one at the event time shows
+            # the state after it
+            k = int(np.searchsorted(times, at, side="left")) if at <= last else len(times)
+            stop = min(at, last)
+            if k > row or stop > t:
+                out[row:k] = self._simulate(variables, t, times[row:k], end=stop)
+                row, t = k, stop
+            if incs is None or at > last:
+                break
+            self._apply(incs)
+        return out
+
+    def _simulate(self, variables: Sequence[str], t0: float, times: np.ndarray,
+                  end: float | None = None) -> np.ndarray:
+        """Integrate from the current state at ``t0`` and read ``variables`` at ``times``
+        (t0 <= times <= end); the state is left at ``end`` (default: the last time)."""
+        end = float(times[-1]) if end is None and len(times) else (t0 if end is None else end)
+        if end <= t0:
+            return np.asarray([[self.rr.getValue(v) for v in variables]] * len(times),
+                              float).reshape(len(times), len(variables))
+        grid = np.unique(np.r_[t0, times, end])
+        arr = np.asarray(self.rr.simulate(times=grid, selections=list(variables)))
+        index = np.searchsorted(grid, times)
+        return arr[index] if len(times) else np.empty((0, len(variables)))
+
+    def _apply(self, incs) -> None:
+        rr = self.rr
+        env = {n: rr.getValue(n) for _, _, names in incs for n in names}
+        deltas = [(var, eval(code, _FUNCS, env)) for var, code, _ in incs]
+        for var, d in deltas:
+            rr.setValue(var, rr.getValue(var) + d)
+        if len(self._state_index):
+            values = rr.model.getGlobalParameterValues()[self._state_index]
+            tiny = (values != 0.0) & (np.abs(values) < FLUSH_BELOW)
+            if tiny.any():
+                idx = self._state_index[tiny]
+                rr.model.setGlobalParameterValues(idx, np.zeros(len(idx)))
 
 
 @dataclass
@@ -196,12 +281,17 @@ class Simulator:
     # -- compiled models ---------------------------------------------------------------
     def compiled(self, spec: ModelSpec) -> CompiledModel:
         """The compiled model of ``spec``'s structure (compiled on first use)."""
-        key = structure_key(spec)
+        key = spec.__dict__.get("_event_free_key")
+        if key is None or key[0] != len(spec.events):  # once per spec object
+            key = (len(spec.events), structure_key(event_free(spec)))
+            spec.__dict__["_event_free_key"] = key
+        key = key[1]
         if key in self._models:
             self._models.move_to_end(key)
             self.stats["reused"] += 1
             return self._models[key]
-        model = CompiledModel(sbml_of(spec), self.tolerances, values_of(spec))
+        model = CompiledModel(sbml_of(event_free(spec)), self.tolerances, values_of(spec),
+                              [s for s in spec.states if not spec.piecewise_constant(s)])
         self.stats["compiled"] += 1
         self._models[key] = model
         while len(self._models) > self.cache_size:
@@ -234,7 +324,7 @@ class Simulator:
         values.update(params or {})
         with _maybe_quiet(self.quiet):
             try:
-                return model.run(variables, t_model, values, initial)
+                return model.run(variables, t_model, values, initial, _event_plan(spec))
             except ModelError:
                 if not self.tolerances.reference_engine_fallback:
                     raise
@@ -291,6 +381,16 @@ class Simulator:
         """A scenario time inside the drug-free steady state (1 h before the references are
         read), where the subject's own drug-free state is taken from."""
         return spec.t_start + max(spec.t_reference - 1.0, 0.0)
+
+
+def _event_plan(spec: ModelSpec) -> EventPlan:
+    """The spec's events, compiled once per spec object (a trial arm's spec serves every
+    patient)."""
+    plan = spec.__dict__.get("_event_plan")
+    if plan is None or plan[0] != len(spec.events):
+        plan = (len(spec.events), EventPlan.of(spec))
+        spec.__dict__["_event_plan"] = plan
+    return plan[1]
 
 
 _DEFAULT: dict[tuple[str, Tolerances | None], Simulator] = {}

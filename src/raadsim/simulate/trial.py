@@ -126,12 +126,13 @@ def typical_parameters(arm: ArmModel, overrides: dict[str, float] | None = None
 
 def simulate_patient(arm: ArmModel, sim: Simulator, p: Patient,
                      typical: dict[str, float], overrides: dict[str, float] | None = None
-                     ) -> np.ndarray:
-    """Trajectories of the arm's observables for patient ``p`` (rows = output times)."""
+                     ) -> tuple[np.ndarray, int]:
+    """Trajectories of the arm's observables for patient ``p`` (rows = output times), and
+    how many fallback integration settings the simulator needed (0: none)."""
     over = patient_parameters(p, typical, arm.spec.weight_exponents, arm.spec.per_kg_inputs,
                               arm.build_weight)
     tr = sim.run(arm.spec, arm.observables, arm.times_h, params={**(overrides or {}), **over})
-    return np.column_stack([tr.values[o] for o in arm.observables])
+    return np.column_stack([tr.values[o] for o in arm.observables]), tr.fallbacks
 
 
 # Observables with a known range get linear histogram bins (finer quantiles).
@@ -155,11 +156,12 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     for j, i in enumerate(range(task.start, task.stop)):
         p = task.population.patient(arm.stream, i, n_visits)
         try:
-            traj[j] = simulate_patient(arm, sim, p, typical, overrides)
+            traj[j], fallbacks = simulate_patient(arm, sim, p, typical, overrides)
         except ModelError as exc:
             raise ModelError(f"arm {arm.name}, patient {i}: {exc}") from None
-        rows.append(endpoints.patient_row(arm, p, traj[j][:, 0], task.response, task.remission,
-                                          task.relapse))
+        row = endpoints.patient_row(arm, p, traj[j][:, 0], task.response, task.remission,
+                                    task.relapse)
+        rows.append(row | {"integration_fallbacks": fallbacks})
     bands = new_bands(arm)
     bands.add(traj)
     return ChunkResult(arm.name, task.start, pd.DataFrame(rows), bands,
