@@ -11,7 +11,12 @@ Measures, in one run, on examples/ketamine_trial.toml (twice-weekly ketamine vs 
 (b) raadsim serial (sampling, simulation, endpoints, streamed bands);
 (c) raadsim on a process pool using all cores;
 (d) raadsim on a Dask LocalCluster using all cores (skipped without the dask extra);
-and, to separate raadsim's parallel overhead from the machine's, (a) on every core at once.
+and, to separate raadsim's parallel overhead from the machine's, (a) on every core at once;
+(e) the accuracy of (a) and (b): the largest model-MADRS error of any patient at any output
+    time against rtol 1e-10 / atol 1e-12, over ``--accuracy-patients`` per arm.
+
+The last line reads ``speed vs bare loop: R x; max MADRS error: E (raadsim), E0 (bare);
+parallel efficiency: P``.
 
 (a) and (b) run, alternately and ``--repeats`` times (median used), on a subset of patients
 (``--serial-patients``, default 400 per arm) to keep the benchmark short; (c) and (d) run the
@@ -43,8 +48,9 @@ def load(n: int):
     return tf.model_copy(update={"population": tf.population.model_copy(update={"n": n})}), cat
 
 
-def bare_loop(n: int) -> float:
-    """Seconds for n patients per arm with a plain roadrunner loop (same SBML and inputs)."""
+def bare_loop(n: int, keep: bool = False):
+    """Seconds for n patients per arm with a plain roadrunner loop (same SBML and inputs);
+    with ``keep``, also the model MADRS of every patient (arm -> patients x times)."""
     import roadrunner
 
     from raadsim.simulate.engines import quiet_solver
@@ -66,17 +72,59 @@ def bare_loop(n: int) -> float:
                                      arm.build_weight) for i in range(n)]
         grid = [0.0, *(arm.times_h - arm.spec.t_start)]
         sel = ["time", *(arm.spec.observables[o].var for o in arm.observables)]
-        jobs.append((rr, params, grid, sel))
+        jobs.append((arm.name, rr, params, grid, sel))
+    madrs: dict[str, list[np.ndarray]] = {}
     t0 = time.perf_counter()
     with quiet_solver():
-        for rr, params, grid, sel in jobs:
+        for name, rr, params, grid, sel in jobs:
             for p in params:
                 rr.resetAll()
                 for k, v in p.items():
                     rr.setValue(k, v)
                 rr.reset()
-                rr.simulate(times=grid, selections=sel)
-    return time.perf_counter() - t0
+                out = rr.simulate(times=grid, selections=sel)
+                if keep:  # column 1: clinic.madrs (the arm's first observable)
+                    madrs.setdefault(name, []).append(np.asarray(out)[1:, 1])
+    elapsed = time.perf_counter() - t0
+    return (elapsed, {k: np.array(v) for k, v in madrs.items()}) if keep else elapsed
+
+
+def reference_madrs(n: int) -> dict[str, np.ndarray]:
+    """Model MADRS of n patients per arm at rtol 1e-10 / atol 1e-12 (the accuracy reference)."""
+    from raadsim.simulate.population import PopulationModel
+    from raadsim.simulate.simulator import Simulator, Tolerances
+    from raadsim.simulate.trial import prepare_arms, simulate_patient, typical_parameters
+
+    tf, cat = load(n)
+    pop = PopulationModel.from_spec(tf.population)
+    tight = Simulator(tolerances=Tolerances(1e-10, 1e-12))
+    out = {}
+    for arm in prepare_arms(tf, cat):
+        typical = typical_parameters(arm)
+        out[arm.name] = np.array([
+            simulate_patient(arm, tight, pop.patient(arm.stream, i, len(arm.visit_rows)),
+                             typical)[0][:, 0] for i in range(n)])
+    return out
+
+
+def raadsim_madrs(n: int) -> dict[str, np.ndarray]:
+    """Model MADRS of n patients per arm as ``raadsim trial`` computes it."""
+    from raadsim.simulate.trial import run_trial
+
+    tf, cat = load(n)
+    res = run_trial(tf, cat, executor="serial", keep_trajectories=True)
+    return {k: v[:, :, 0] for k, v in res.trajectories.items()}
+
+
+def max_errors(n: int) -> tuple[float, float]:
+    """Largest model-MADRS error (points, any patient, any output time) of raadsim and of the
+    bare loop against the reference, over n patients per arm."""
+    ref = reference_madrs(n)
+    ours = raadsim_madrs(n)
+    _, bare = bare_loop(n, keep=True)
+    e = max(float(np.abs(ours[a] - ref[a]).max()) for a in ref)
+    e0 = max(float(np.abs(bare[a] - ref[a]).max()) for a in ref)
+    return e, e0
 
 
 def raadsim_run(n: int, executor: str, workers: int) -> float:
@@ -112,6 +160,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--repeats", type=int, default=3,
                     help="repeats of the serial measurements (a) and (b); medians are used")
+    ap.add_argument("--accuracy-patients", type=int, default=200,
+                    help="patients per arm for the accuracy comparison (0: skip)")
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--no-memory", action="store_true")
     args = ap.parse_args()
@@ -177,6 +227,16 @@ def main() -> None:
               f"n = {n} (ratio {big / small:.2f}; flat = 1)")
     print(f"main process peak RSS: "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    na = min(args.accuracy_patients, n)
+    e = e0 = float("nan")
+    if na:
+        e, e0 = max_errors(na)
+        print(f"\naccuracy over {na} patients per arm against rtol 1e-10 / atol 1e-12 "
+              "(model MADRS, every output time)")
+    speed = b / rate["(a) bare roadrunner loop"]
+    eff = rate[f"(c) process pool, {w} cores"] / b
+    print(f"speed vs bare loop: {speed:.2f} x; max MADRS error: {e:.2g} (raadsim), "
+          f"{e0:.2g} (bare); parallel efficiency: {eff:.2f}")
 
 
 if __name__ == "__main__":

@@ -232,6 +232,7 @@ def trial(
         if chunk < 0:
             raise InputError("--chunk", chunk, "a number of patients >= 0")
         tf, cat = load_trial(trial_file)
+        console.print(f"trial context: {tf.trial.context.resolved().describe()}")
         with Progress("[progress.description]{task.description}", BarColumn(),
                       MofNCompleteColumn(), TimeRemainingColumn(), console=err_console,
                       transient=True) as bar:
@@ -323,7 +324,8 @@ def calibrate(
                                       "for several; default: all fast problems)"),
     write: bool = typer.Option(False, "--write", help="store the fitted values in the data "
                                "files (a source checkout) with the ids of their records"),
-    maxiter: int = typer.Option(80, help="iterations of the clinic fit (Nelder-Mead)"),
+    maxiter: int = typer.Option(150, help="generations of the clinic fit (differential "
+                                "evolution)"),
     engine: str = typer.Option("raadsim", help="raadsim (the documented procedures) or "
                                "pypesto (multi-start + profiles on the PEtab problem)"),
     starts: int = typer.Option(10, help="pypesto: number of starts"),

@@ -19,7 +19,7 @@ from .chemistry import molar_mass
 
 SPECIES = ("human", "rat", "mouse")
 ROUTES = ("iv", "intranasal", "oral", "im", "ip", "sc", "sublingual")
-TARGETS = ("nmdar", "ht2a", "trkb", "ampar")
+TARGETS = ("nmdar", "ht2a", "trkb", "ampar", "sert")
 STRUCTURES = ("mammillary", "hepatic")
 SCALINGS = ("allometric", "linear")
 
@@ -138,6 +138,7 @@ class Drug:
     composition: dict[str, tuple[Param, bool]]  # analyte -> (mass fraction, molar conversion)
     routes: dict[str, dict[str, Route]]  # species -> route -> Route
     source_file: str = ""
+    session: bool = True  # each dose is a treatment session (False: daily home medication)
 
     def species(self) -> list[str]:
         return [s for s in SPECIES if s in self.routes]
@@ -320,7 +321,7 @@ def parse_drug(name: str, raw: dict[str, Any], where: str) -> Drug:
     _check_keys(
         raw,
         {"name", "label", "description", "formula", "placebo", "composition", "routes",
-         "analytes", "sources"},
+         "analytes", "sources", "session"},
         where,
     )
     formula = raw.get("formula")
@@ -365,4 +366,11 @@ def parse_drug(name: str, raw: dict[str, Any], where: str) -> Drug:
         composition=composition,
         routes=routes,
         source_file=where,
+        session=_strict_bool(raw.get("session", True), f"{where}.session"),
     )
+
+
+def _strict_bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise InputError(where, value, "true or false")
+    return value

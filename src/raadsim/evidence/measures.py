@@ -19,7 +19,8 @@ Single-subject arms (``arms``):
 ``effect(arm, control, obs, t)``  ``at(control) − at(arm)``: e.g. less immobility than vehicle
 =====================  ==========================================================
 
-Trials (``trial``): ``mean_change(arm, visit)``, ``response(arm, visit)``,
+Trials (``trial``): ``mean_change(arm, visit)``, ``sd_change(arm, visit)`` (SD of the change),
+``si_change(arm, visit)`` (MADRS item 10), ``response(arm, visit)``,
 ``remission(arm, visit)``, ``difference(arm, control, visit)`` (MADRS change, arm − control),
 ``cohen_d(arm, control, visit)`` (positive when ``arm`` improves more).
 """
@@ -131,6 +132,15 @@ class Measures:
     def mean_change(self, arm: str, visit: str) -> float:
         return float(self._visit(arm, visit)["madrs_change_mean"])
 
+    def sd_change(self, arm: str, visit: str) -> float:
+        """SD of the MADRS change from baseline across the arm's patients."""
+        v = self._visit(arm, visit)["madrs_change_sd"]
+        return float("nan") if v is None else float(v)
+
+    def si_change(self, arm: str, visit: str) -> float:
+        """Mean change of MADRS item 10 (suicidal thoughts) from baseline."""
+        return float(self._visit(arm, visit)["si_change_mean"])
+
     def response(self, arm: str, visit: str) -> float:
         return float(self._visit(arm, visit)["response_rate"])
 
@@ -150,8 +160,8 @@ class Measures:
 
     def functions(self) -> dict[str, Callable]:
         names = ("at", "change", "effect", "peak", "trough", "t_peak", "t_trough", "onset",
-                 "offset", "half_life", "auc", "mean_change", "response", "remission",
-                 "difference", "cohen_d")
+                 "offset", "half_life", "auc", "mean_change", "sd_change", "si_change",
+                 "response", "remission", "difference", "cohen_d")
         return {n: getattr(self, n) for n in names} | {"abs": abs, "min": min, "max": max}
 
 

@@ -42,6 +42,11 @@ from ..model.layer import LAYERS as MODEL_LAYERS
 from ..provenance import sources
 from ..units import parse_time
 
+# Trial contexts of clinic records, for the validation pass rate by context.
+CONTEXTS = ("saline-controlled IV ketamine", "midazolam-controlled", "esketamine with oral "
+            "antidepressant", "psychedelic with psychological support", "open-label",
+            "conventional antidepressant", "inpatient", "anaesthesia-masked",
+            "bipolar depression", "placebo arms")
 LAYERS = MODEL_LAYERS  # the one vocabulary of layer names (raadsim.model.layer)
 KINDS = ("calibration", "validation")
 TIME_WORDS = ("peak", "trough", "course")
@@ -57,6 +62,7 @@ class Expected(BaseModel):
     rel_tolerance: float | None = None
     min: float | None = None
     max: float | None = None
+    se: float | None = None  # standard error of the published value (the likelihood of fits)
 
     @model_validator(mode="after")
     def _one_form(self) -> Expected:
@@ -124,6 +130,7 @@ class Record(BaseModel):
     trial: str | dict[str, Any] | None = None
     known_gap: str | None = None
     disputed: str | None = None
+    context: str | None = None  # the trial context (CONTEXTS), for pass rates by context
     file: str = ""
 
     @field_validator("layer")
@@ -131,6 +138,13 @@ class Record(BaseModel):
     def _layer(cls, v: str) -> str:
         if v not in LAYERS:
             raise ValueError(f"unknown layer {v!r}; one of {', '.join(LAYERS)}")
+        return v
+
+    @field_validator("context")
+    @classmethod
+    def _context(cls, v: str | None) -> str | None:
+        if v is not None and v not in CONTEXTS:
+            raise ValueError(f"unknown context {v!r}; one of {', '.join(CONTEXTS)}")
         return v
 
     @field_validator("source")

@@ -45,7 +45,7 @@ class Outcome:
                 "observable": r.observable, "time": r.time, "quantity": r.quantity,
                 "expected": r.expected.describe(), "published": r.published,
                 "simulated": self.simulated, "passed": self.passed, "error": self.error,
-                "known_gap": r.known_gap, "disputed": r.disputed}
+                "known_gap": r.known_gap, "disputed": r.disputed, "context": r.context}
 
 
 def _merge(base: dict, top: dict) -> dict:

@@ -1,8 +1,11 @@
-"""The validation scorecard: totals by kind, layer and drug, and one row per record.
+"""The validation scorecard: totals by kind, layer, drug and trial context, and one row per
+record.
 
 ``scorecard.json`` has the form ``{"totals": {"records", "passed", "by_kind", "by_layer",
-"by_drug"}, "records": [{"id", "kind", "layer", "drug", "expected", "simulated", "passed",
-…}]}``; ``scorecard.md`` and ``scorecard.html`` show the same content for people.
+"by_drug", "by_context"}, "records": [{"id", "kind", "layer", "drug", "context", "expected",
+"simulated", "passed", …}]}``; ``by_context`` splits each trial context (the records' own
+labels, ``records.CONTEXTS``) into calibration and validation. ``scorecard.md`` and
+``scorecard.html`` show the same content for people.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 from .._version import __version__
 from ..io.outputs import atomic_dir, write_json
-from .records import KINDS, LAYERS
+from .records import CONTEXTS, KINDS, LAYERS
 from .runner import Outcome
 
 
@@ -28,6 +31,18 @@ def _group(rows: list[dict], key: str, order: Sequence[str] | None = None) -> di
     return out
 
 
+def _by_context(rows: list[dict]) -> dict[str, dict]:
+    """Per trial context: records and passes, and the same split by kind."""
+    out = {}
+    for name in CONTEXTS:
+        sel = [r for r in rows if r.get("context") == name]
+        if sel:
+            out[name] = {"records": len(sel), "passed": sum(r["passed"] for r in sel),
+                         **{k: {"records": len(g), "passed": sum(r["passed"] for r in g)}
+                            for k in KINDS if (g := [r for r in sel if r["kind"] == k])}}
+    return out
+
+
 def scorecard(outcomes: Sequence[Outcome], filters: dict[str, Any] | None = None) -> dict:
     """The scorecard as a JSON-ready dict."""
     rows = [o.to_dict() for o in outcomes]
@@ -35,7 +50,8 @@ def scorecard(outcomes: Sequence[Outcome], filters: dict[str, Any] | None = None
         "totals": {"records": len(rows), "passed": sum(r["passed"] for r in rows),
                    "by_kind": _group(rows, "kind", KINDS),
                    "by_layer": _group(rows, "layer", LAYERS),
-                   "by_drug": _group(rows, "drug")},
+                   "by_drug": _group(rows, "drug"),
+                   "by_context": _by_context(rows)},
         "filters": filters or {},
         "raadsim_version": __version__,
         "records": rows,
@@ -54,6 +70,13 @@ def totals_tables(card: dict) -> list[str]:
         lines.append(f"| {title} | records | passed |")
         lines.append("|---|---:|---:|")
         lines += [f"| {k} | {v['records']} | {v['passed']} |" for k, v in t[key].items()]
+        lines.append("")
+    if t.get("by_context"):
+        lines += ["| trial context | calibration passed | validation passed |", "|---|---:|---:|"]
+        for k, v in t["by_context"].items():
+            cells = [f"{v[kind]['passed']} / {v[kind]['records']}" if kind in v else "—"
+                     for kind in KINDS]
+            lines.append(f"| {k} | {' | '.join(cells)} |")
         lines.append("")
     return lines
 
@@ -94,6 +117,11 @@ def to_html(card: dict) -> str:
         parts.append(f"<h2>By {title.lower()}</h2>" + table(
             [title, "records", "passed"],
             [[k, str(v["records"]), str(v["passed"])] for k, v in t[key].items()]))
+    if t.get("by_context"):
+        parts.append("<h2>By trial context</h2>" + table(
+            ["context", "calibration passed", "validation passed"],
+            [[k, *(f"{v[kind]['passed']} / {v[kind]['records']}" if kind in v else "—"
+                   for kind in KINDS)] for k, v in t["by_context"].items()]))
     rows, cls = [], []
     for r in card["records"]:
         rows.append([r["id"], r["kind"], r["layer"], r["drug"], r["finding"],

@@ -29,14 +29,20 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_validator
 
 from ..drugs.catalogue import Catalogue, builtin
 from ..drugs.schema import ROUTES, SPECIES
 from ..errors import InputError
-from ..model.inputs import Administration, BathExposure, ModelInputs, PerturbationInput
+from ..model.inputs import (
+    Administration,
+    BathExposure,
+    ModelInputs,
+    PerturbationInput,
+    TrialContext,
+)
 from ..perturb.catalogue import validate
 from ..units import (
     parse_concentration_uM,
@@ -192,10 +198,26 @@ class Simulation(_Strict):
         return v
 
 
+class Context(_Strict):
+    """How the subject is treated and rated besides the drug (``[context]``); what each field
+    does and its source: :class:`raadsim.model.inputs.TrialContext`."""
+
+    blinding: Literal["double_blind", "open_label"] = "double_blind"
+    setting: Literal["outpatient", "inpatient"] = "outpatient"
+    anaesthesia: StrictBool = False
+    expected_experience: Literal["none", "psychedelic"] = "none"
+    psychological_support: StrictBool = False
+    concomitant: Literal["none", "continuing_antidepressant", "new_antidepressant"] = "none"
+
+    def resolved(self) -> TrialContext:
+        return TrialContext(**self.model_dump())
+
+
 class Scenario(_Strict):
     """A complete scenario: subject, doses, perturbations, simulation window."""
 
     subject: Subject = Subject()
+    context: Context = Context()
     dose: list[Dose] = []
     bath: list[Bath] = []
     perturbation: list[Perturbation] = []
@@ -248,7 +270,7 @@ class Scenario(_Strict):
             amount = value * self.subject.weight if per_kg else value
             infusion = parse_time(d.infusion, f"{where}.infusion") if d.infusion else None
             out.append(Administration(i, d.drug, d.route, amount, d.times_h(), infusion,
-                                      value if per_kg else None))
+                                      value if per_kg else None, drug.session))
         return out
 
     def model_inputs(self, cat: Catalogue) -> ModelInputs:
@@ -267,7 +289,8 @@ class Scenario(_Strict):
                               p.genotype)
             for i, p in enumerate(self.perturbation))
         return ModelInputs(self.subject.species, self.subject.weight, self.subject.condition,
-                           tuple(self.administrations(cat)), baths, perts, start)
+                           tuple(self.administrations(cat)), baths, perts, start,
+                           self.context.resolved())
 
     def validate_perturbations(self) -> None:
         """Names, genotypes and times of the perturbations (errors name the entry)."""

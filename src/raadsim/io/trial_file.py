@@ -28,6 +28,7 @@ Problems are reported as one :class:`~raadsim.errors.InputError` naming the fiel
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -40,8 +41,10 @@ from ..provenance import parameter_file
 from ..units import parse_duration, parse_time
 from .scenario import (
     CONDITIONS,
+    Context,
     Dose,
     Perturbation,
+    Repeat,
     Scenario,
     Simulation,
     Subject,
@@ -51,7 +54,12 @@ from .scenario import (
 )
 
 GENOTYPES = ("val/val", "val/met", "met/met")
-IIV_KEYS = ("clearance", "volume", "sensitivity", "placebo")
+# A newly started oral antidepressant (context concomitant = "new_antidepressant"): daily oral
+# escitalopram 10 mg in every arm, standing for the four antidepressants of the esketamine
+# trials (duloxetine, escitalopram, sertraline, venlafaxine XR; TRANSFORM-2), from day 0 to
+# the end of the trial.
+NEW_ANTIDEPRESSANT = Dose(drug="escitalopram", amount="10 mg", route="oral", at="0 h")
+IIV_KEYS = ("clearance", "volume", "sensitivity", "placebo", "nonspecific")
 MAX_PATIENTS = 1_000_000
 
 
@@ -136,7 +144,8 @@ class PopulationSpec(_Strict):
             if k not in IIV_KEYS:
                 raise InputError(f"iiv.{k}", k, f"one of {', '.join(IIV_KEYS)}")
             if not 0 <= cv <= 3:
-                raise InputError(f"iiv.{k}", cv, "a coefficient of variation from 0 to 3")
+                raise InputError(f"iiv.{k}", cv, "a coefficient of variation from 0 to 3 "
+                                 "(nonspecific: an SD on the logit scale, 0 to 3)")
         return v
 
     @field_validator("rating_sd")
@@ -170,6 +179,7 @@ class TrialDesign(_Strict):
     output_every: str = "6 h"
     end: str | None = None
     observables: list[str] = Field(default_factory=lambda: ["clinic.madrs"])
+    context: Context = Field(default_factory=Context)
     arm: list[Arm]
 
     @field_validator("visits")
@@ -269,11 +279,16 @@ class TrialFile(_Strict):
     def arm_scenario(self, arm: Arm, weight_kg: float | None = None) -> Scenario:
         """The single-subject scenario of one arm for a subject of ``weight_kg`` (default: the
         population's mean weight, the typical patient)."""
+        doses = list(arm.dose)
+        if self.trial.context.concomitant == "new_antidepressant":
+            doses.append(NEW_ANTIDEPRESSANT.model_copy(update={
+                "repeat": Repeat(every="1 d", count=max(1, math.ceil(self.trial.end_h() / 24)))}))
         return Scenario(
+            context=self.trial.context,
             subject=Subject(species="human",
                             weight_kg=self.typical_weight_kg() if weight_kg is None else weight_kg,
                             condition=self.population.condition),
-            dose=arm.dose, perturbation=arm.perturbation,
+            dose=doses, perturbation=arm.perturbation,
             simulation=Simulation(end=f"{self.trial.end_h()} h",
                                   output_every=self.trial.output_every,
                                   observables=self.trial.observables),

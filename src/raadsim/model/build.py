@@ -70,7 +70,9 @@ def build_model(sc: ModelInputs | SupportsModelInputs, cat: Catalogue,
             for a in inp.administrations]
     species = inp.species
     if species == "culture":
-        m = build_bath(cat, [(b.drug, b.concentration_uM, b.at_h + offset) for b in inp.baths])
+        m = build_bath(cat, [(b.drug, b.concentration_uM, b.at_h + offset,
+                              None if b.duration_h is None else b.at_h + offset + b.duration_h)
+                             for b in inp.baths])
         analytes = [r[len("Cbu_"):] for r in m.rules if r.startswith("Cbu_")]
     else:
         m = build_pk(cat, species, inp.weight_kg, adms)
@@ -83,8 +85,14 @@ def build_model(sc: ModelInputs | SupportsModelInputs, cat: Catalogue,
     for name, p in condition_params()[inp.condition].items():
         m.param(name, p.value, p.unit, "condition", p)
     if species != "culture":
-        for t in sorted({t for a in adms for t in a.times_h}):
+        for t in sorted({t for a in adms if a.session for t in a.times_h}):
             m.events.append(Event(t, {"ritual": "1"}, "treatment session"))
+        first = min((t for a in adms for t in a.times_h), default=None)
+        if first is not None and "enrolled" in m.states:  # treatment starts (pill or session)
+            m.events.append(Event(first, {"enrolled": "1 - enrolled"}, "start of treatment"))
+    if "clinic" in m.layers:  # the trial context (rodents: none; it only matters in humans)
+        for name, value in inp.context.inputs().items():
+            m.input(name, value, "1")
     if m.references:
         # Drug-free references (e.g. the subject's own spine density) read from the state at
         # the end of the drug-free pre-equilibration, before any dose or timed perturbation.

@@ -7,7 +7,8 @@ never parses a string and never depends on the file formats.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -21,15 +22,18 @@ class Administration:
     times_h: tuple[float, ...]
     infusion_h: float | None = None
     mg_per_kg: float | None = None  # set when the dose was given per kg of body weight
+    session: bool = True  # a treatment session (clinic visit, infusion, dosing session)
 
 
 @dataclass(frozen=True)
 class BathExposure:
-    """A drug applied to a culture at a fixed concentration from ``at_h`` (scenario hours)."""
+    """A drug applied to a culture at a fixed concentration from ``at_h`` (scenario hours),
+    and washed out after ``duration_h`` (None: left on)."""
 
     drug: str
     concentration_uM: float
     at_h: float
+    duration_h: float | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,54 @@ class PerturbationInput:
     name: str
     at_h: float | None = None
     genotype: str | None = None
+
+
+@dataclass(frozen=True)
+class TrialContext:
+    """How a patient is treated and rated, besides the drug (a trial's or scenario's context).
+
+    Each field's effect is in the clinic layer (model/layers/clinic.toml) with its source:
+
+    * ``blinding``: ``open_label`` raises the odds of the non-specific improvement by the
+      comparator-vs-placebo-controlled odds ratio 1.79 (``b_open_label``).
+    * ``setting``: ``inpatient`` (hospitalised, standard of care) multiplies the session
+      expectancy by ``1 + g_inpatient`` (fitted with the other clinic parameters; ASPIRE
+      II's placebo arm at 24 h is the calibration record in this setting).
+    * ``anaesthesia``: the session is masked by general anaesthesia, so no drug effect is
+      perceived (``ctx_anaesthesia`` removes functional unblinding; Lii 2023 is held out).
+    * ``expected_experience``: ``psychedelic`` when participants were told they may receive a
+      psychedelic; those who then feel nothing lose part of their non-specific improvement
+      (``d_disappointment``, Hieronymus 2025).
+    * ``psychological_support`` (preparation and integration sessions of psychedelic trials):
+      no separate effect is modelled; no source separates it from the other non-specific
+      factors, which the trial-specific plateau already contains.
+    * ``concomitant``: ``new_antidepressant`` gives every arm daily oral escitalopram 10 mg
+      (standing for the newly started antidepressant of the esketamine trials);
+      ``continuing_antidepressant`` and ``none`` add nothing (a continued antidepressant is
+      part of the baseline).
+    """
+
+    blinding: Literal["double_blind", "open_label"] = "double_blind"
+    setting: Literal["outpatient", "inpatient"] = "outpatient"
+    anaesthesia: bool = False
+    expected_experience: Literal["none", "psychedelic"] = "none"
+    psychological_support: bool = False
+    concomitant: Literal["none", "continuing_antidepressant", "new_antidepressant"] = "none"
+
+    def inputs(self) -> dict[str, float]:
+        """The context as the clinic layer's switches (0 or 1)."""
+        return {"ctx_open_label": float(self.blinding == "open_label"),
+                "ctx_inpatient": float(self.setting == "inpatient"),
+                "ctx_anaesthesia": float(self.anaesthesia),
+                "ctx_psychedelic_expectation": float(self.expected_experience == "psychedelic")}
+
+    def describe(self) -> str:
+        return (f"{self.blinding.replace('_', '-')}, {self.setting}"
+                + (", under general anaesthesia" if self.anaesthesia else "")
+                + (", psychedelic expected" if self.expected_experience == "psychedelic"
+                   else "")
+                + (", psychological support" if self.psychological_support else "")
+                + ("" if self.concomitant == "none" else f", {self.concomitant.replace('_', ' ')}"))
 
 
 @dataclass(frozen=True)
@@ -52,3 +104,4 @@ class ModelInputs:
     baths: tuple[BathExposure, ...] = ()
     perturbations: tuple[PerturbationInput, ...] = ()
     start_h: float = 0.0  # scenario time where the model clock leaves the pre-equilibration
+    context: TrialContext = field(default_factory=TrialContext)

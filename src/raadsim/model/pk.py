@@ -290,19 +290,26 @@ def _observables(m: ModelSpec, cat: Catalogue, analytes: list[str]) -> None:
             m.observable(f"{where}.{g}", name, "ng/mL", f"{where} {g} (all forms)", LAYER)
 
 
-def build_bath(cat: Catalogue, baths: list[tuple[str, float, float]]) -> ModelSpec:
-    """In vitro exposure: each drug's analytes at a fixed unbound concentration from ``at``.
+def build_bath(cat: Catalogue, baths: list[tuple[str, float, float, float | None]]
+               ) -> ModelSpec:
+    """In vitro exposure: each drug's analytes at a fixed unbound concentration from ``at``
+    until it is washed out at ``end`` (None: never).
 
-    ``baths`` holds (drug, concentration in uM of the drug, model time it is applied).
+    ``baths`` holds (drug, concentration in uM of the drug, model time it is applied, model
+    time it is washed out). Washout is a step to zero: medium exchange (minutes) is taken as
+    faster than every modelled process downstream (an assumption; the exchange kinetics of
+    the washout experiments were not found).
     """
     m = ModelSpec()
-    for i, (drug_name, conc_uM, at) in enumerate(baths):
+    for i, (drug_name, conc_uM, at, end) in enumerate(baths):
         drug = cat.drugs[drug_name]
         for an, (frac_p, _molar) in drug.composition.items():
             a = cat.analytes[an]
             sw = f"sw_bath{i}_{an}"
             m.state(sw, "0", "1", f"bath {drug.label} on", "culture")
             m.events.append(Event(at, {sw: "1"}, f"bath {drug.label} applied"))
+            if end is not None:
+                m.events.append(Event(end, {sw: "-1"}, f"bath {drug.label} washed out"))
             m.input(f"bath{i}_{an}_uM", conc_uM * frac_p.in_unit("dimensionless"), "uM")
             prev = m.rules.pop(f"Cbu_{an}").expr + " + " if f"Cbu_{an}" in m.rules else ""
             m.rule(f"Cbu_{an}", f"{prev}bath{i}_{an}_uM*{sw}", "uM",

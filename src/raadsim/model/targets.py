@@ -31,6 +31,7 @@ TARGET_LABEL = {
     "ht2a": "5-HT2A receptor",
     "trkb": "TrkB (psychedelic allosteric site)",
     "ampar": "AMPA receptor (positive modulation)",
+    "sert": "serotonin transporter",
 }
 
 
@@ -59,7 +60,7 @@ def build_targets(cat: Catalogue, analytes: list[str]) -> ModelSpec:
     m.param("trkb_site", 1.0, "1", LAYER, P["trkb_site"])
     # activity_int / activity_pyr (channel activity relative to baseline) come from the
     # circuit layer, which makes them follow the populations' firing.
-    binders: dict[str, list[str]] = {t: [] for t in ("nmdar", "ht2a", "trkb", "ampar")}
+    binders: dict[str, list[str]] = {t: [] for t in ("nmdar", "ht2a", "trkb", "ampar", "sert")}
     for an in analytes:
         a = cat.analytes[an]
         for tname, t in a.targets.items():
@@ -75,6 +76,8 @@ def build_targets(cat: Catalogue, analytes: list[str]) -> ModelSpec:
     _nmdar(m, cat, binders["nmdar"])
     for tname in ("ht2a", "trkb", "ampar"):
         _competitive(m, cat, tname, binders[tname])
+    if binders["sert"]:  # only conventional antidepressants bind it
+        _competitive(m, cat, "sert", binders["sert"])
     agonists = [x for x in binders["ht2a"] if cat.analytes[x].targets["ht2a"].role == "agonist"]
     m.rule("drive_ht2a", " + ".join(f"eff_ht2a_{x}*O_ht2a_{x}" for x in agonists) or "0", "1",
            "5-HT2A activation: efficacy-weighted agonist occupancy", LAYER)

@@ -38,11 +38,14 @@ QUANTILES = {"p05": 0.05, "p50": 0.5, "p95": 0.95}
 
 
 def patient_row(arm: ArmModel, p: Patient, madrs: np.ndarray, response: float,
-                remission: float, relapse: bool) -> dict:
-    """Covariates and endpoints of one patient, from the model MADRS at every output row."""
+                remission: float, relapse: bool, si: np.ndarray | None = None) -> dict:
+    """Covariates and endpoints of one patient, from the model MADRS (and MADRS item 10,
+    ``si``) at every output row."""
     base = float(np.clip(round(p.madrs_baseline), 0, 60))
     row: dict = {"arm": arm.name, "patient": p.index, "weight_kg": p.weight_kg, "age": p.age,
                  "female": p.female, "genotype": p.genotype, "madrs_baseline": base,
+                 "madrs_true": p.madrs_true, "si_baseline": p.si_baseline,
+                 "eta_nonspecific": p.eta_nonspecific,
                  "eta_clearance": p.eta_clearance, "eta_volume": p.eta_volume,
                  "eta_sensitivity": p.eta_sensitivity, "eta_placebo": p.eta_placebo}
     for label, r, noise in zip(arm.visit_labels, arm.visit_rows, p.rating_noise, strict=True):
@@ -53,6 +56,8 @@ def patient_row(arm: ArmModel, p: Patient, madrs: np.ndarray, response: float,
         row[f"change@{label}"] = rated - base
         row[f"response@{label}"] = bool(rated <= (1 - response) * base)
         row[f"remission@{label}"] = bool(rated <= remission)
+        if si is not None:
+            row[f"si@{label}"] = float(si[r])
     if relapse:
         row["relapse_days"], row["relapse_observed"] = _relapse(arm, madrs, response,
                                                                 p.madrs_baseline)
@@ -130,6 +135,9 @@ def _visit_summary(g: pd.DataFrame, label: str) -> dict:
         "remission_rate": remitters / len(g),
         "remission_ci95": proportion_ci(remitters, len(g)),
         "n": len(g),
+        **({"si_mean": float(g[f"si@{label}"].mean()),
+            "si_change_mean": float((g[f"si@{label}"] - g["si_baseline"]).mean())}
+           if f"si@{label}" in g else {}),
     }
 
 

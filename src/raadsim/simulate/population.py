@@ -64,12 +64,17 @@ class Patient:
     age: float
     female: bool
     genotype: str
-    madrs_baseline: float
+    madrs_baseline: float  # the rated baseline (what the trial reports and change is from)
     eta_clearance: float
     eta_volume: float
     eta_sensitivity: float
     eta_placebo: float
     rating_noise: tuple[float, ...]
+    madrs_true: float = 0.0  # the true severity, the rated baseline less its rating error
+    eta_nonspecific: float = 0.0
+    si_baseline: float = 0.0  # MADRS item 10 at baseline (0-6)
+    z: tuple[float, ...] = ()  # the standard-normal draws behind the etas (sensitivity,
+    # placebo, non-specific) and the baseline rating error, for fits that rescale them
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ class PopulationModel:
     genotype: dict[str, float]
     omega: dict[str, float]
     rating_sd: float
+    si: Distribution | None = None
 
     @classmethod
     def from_spec(cls, spec: PopulationSpec) -> PopulationModel:
@@ -102,6 +108,7 @@ class PopulationModel:
         iiv = {"clearance": d["iiv_clearance"], "volume": d["iiv_volume"],
                "sensitivity": d["iiv_sensitivity"], "placebo": d["iiv_placebo"],
                **(spec.iiv or {})}
+        si0 = condition_params()[cond]["si_baseline"].value
         return cls(
             n=spec.n, seed=spec.seed, condition=cond,
             weight=spec.weight_kg or Distribution(mean=d["weight_mean"], sd=d["weight_sd"],
@@ -109,8 +116,10 @@ class PopulationModel:
             age=spec.age or Distribution(mean=d["age_mean"], sd=d["age_sd"], min=18.0, max=75.0),
             female=d["female_fraction"] if spec.female is None else spec.female,
             madrs=madrs, genotype={g: genotype.get(g, 0.0) for g in GENOTYPES},
-            omega={k: _omega(cv) for k, cv in iiv.items()},
+            omega={**{k: _omega(cv) for k, cv in iiv.items()},
+                   "nonspecific": (spec.iiv or {}).get("nonspecific", d["iiv_nonspecific"])},
             rating_sd=d["rating_sd"] if spec.rating_sd is None else spec.rating_sd,
+            si=Distribution(mean=si0, sd=d["si_sd"] if si0 > 0 else 0.0, min=0.0, max=6.0),
         )
 
     def patient(self, stream: int, index: int, n_visits: int) -> Patient:
@@ -124,12 +133,31 @@ class PopulationModel:
         madrs = _truncnorm(rng, self.madrs)
         eta = rng.normal(0.0, 1.0, 4)
         noise = rng.normal(0.0, 1.0, n_visits) * self.rating_sd
+        # drawn after the earlier draws, so every earlier quantity of a patient is unchanged
+        z_nonspecific, z_error = rng.normal(0.0, 1.0, 2)
+        si = _truncnorm(rng, self.si) if self.si is not None else 0.0
         return Patient(index, weight, age, female, geno, madrs,
                        float(eta[0] * self.omega["clearance"]),
                        float(eta[1] * self.omega["volume"]),
                        float(eta[2] * self.omega["sensitivity"]),
                        float(eta[3] * self.omega["placebo"]),
-                       tuple(float(x) for x in noise))
+                       tuple(float(x) for x in noise),
+                       madrs_true=self.true_severity(madrs, float(z_error)),
+                       eta_nonspecific=float(z_nonspecific * self.omega["nonspecific"]),
+                       si_baseline=float(si),
+                       z=(float(eta[2]), float(eta[3]), float(z_nonspecific), float(z_error)))
+
+    def true_severity(self, rated: float, z_error: float) -> float:
+        """The severity behind a rated baseline: the rating error e given the rating B is
+        normal with mean k(B - mean) and variance s²(1 - k), k = s²/SD² (s the rating noise,
+        SD the baseline SD). Patients rated high are on average rated too high, so they
+        improve by regression to the mean."""
+        sd, s = self.madrs.sd, self.rating_sd
+        if sd <= 0 or s <= 0:
+            return rated
+        k = min(s * s / (sd * sd), 1.0)
+        error = k * (rated - self.madrs.mean) + math.sqrt(s * s * (1 - k)) * z_error
+        return float(min(max(rated - error, 0.0), 60.0))
 
 
 def genotype_release(genotype: str) -> float:
@@ -160,7 +188,9 @@ def patient_parameters(p: Patient, params: dict[str, float], weight_exponents: d
         out[name] = out.get(name, params[name]) * f
     for name, mg_per_kg in per_kg_inputs.items():
         out[name] = mg_per_kg * p.weight_kg
-    out["madrs_baseline"] = p.madrs_baseline
+    out["madrs_baseline"] = p.madrs_true
+    out["si_baseline"] = p.si_baseline
+    out["eta_nonspecific"] = p.eta_nonspecific
     out["R50_relief"] = params["R50_relief"] * math.exp(-p.eta_sensitivity)
     out["p_placebo"] = params["p_placebo"] * math.exp(p.eta_placebo)
     if "release_genotype" in params:

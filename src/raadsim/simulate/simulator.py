@@ -142,7 +142,7 @@ class CompiledModel:
 
     def __init__(self, sbml: str, tolerances: Tolerances = SINGLE_RUN,
                  base_values: Mapping[str, float] | None = None,
-                 states: Sequence[str] = ()) -> None:
+                 states: Sequence[str] = (), all_states: Sequence[str] = ()) -> None:
         import roadrunner
 
         self.sbml = sbml
@@ -152,6 +152,8 @@ class CompiledModel:
         self.states = tuple(states)  # what a flush may zero (empty: SBML with its events)
         ids = list(self.rr.model.getGlobalParameterIds())
         self._state_index = np.array([ids.index(s) for s in self.states if s in ids], np.int32)
+        # every variable that carries the run's state (rate rules and event-set variables)
+        self._all_index = np.array([ids.index(s) for s in all_states if s in ids], np.int32)
         self._set_tolerances(*tolerances.attempts()[0])
 
     def _set_tolerances(self, rtol: float, atol: float, steps: int) -> None:
@@ -163,18 +165,40 @@ class CompiledModel:
     def run(self, variables: Sequence[str], times: np.ndarray,
             values: Mapping[str, float] | None = None,
             initial: Mapping[str, float] | None = None,
-            events: EventPlan | None = None) -> tuple[np.ndarray, int]:
+            events: EventPlan | None = None, start: Prefix | None = None
+            ) -> tuple[np.ndarray, int]:
         """``variables`` (columns) at the model ``times`` (ascending, >= 0), with per-run
         ``values`` of parameters and inputs and the ``events`` to apply; returns the array and
         the number of fallback settings that were needed. Raises :class:`ModelError` when
-        every setting fails."""
+        every setting fails. ``start`` continues from a stored drug-free prefix
+        (:meth:`prefix`) instead of integrating from model time 0."""
         attempts = self.tolerances.attempts()
         error = ""
         for k, tol in enumerate(attempts):
             if k:
                 self._set_tolerances(*tol)
             try:
-                return self._run(variables, times, values, initial, events), k
+                return self._run(variables, times, values, initial, events, start), k
+            except RuntimeError as exc:
+                error = str(exc)
+            finally:
+                if k:
+                    self._set_tolerances(*attempts[0])
+        raise ModelError(f"integration failed at every tolerance ({error})")
+
+    def prefix(self, end: float, values: Mapping[str, float] | None = None) -> Prefix:
+        """The state at model time ``end`` of an event-free run from 0 with ``values`` (the
+        caller makes sure no event falls before ``end``)."""
+        attempts = self.tolerances.attempts()
+        error = ""
+        for k, tol in enumerate(attempts):
+            if k:
+                self._set_tolerances(*tol)
+            try:
+                self._reset(values, None)
+                self._simulate(["time"], 0.0, np.array([end]))
+                state = self.rr.model.getGlobalParameterValues()[self._all_index].copy()
+                return Prefix(float(end), state)
             except RuntimeError as exc:
                 error = str(exc)
             finally:
@@ -201,15 +225,23 @@ class CompiledModel:
 
     def _run(self, variables: Sequence[str], times: np.ndarray,
              values: Mapping[str, float] | None, initial: Mapping[str, float] | None,
-             events: EventPlan | None) -> np.ndarray:
+             events: EventPlan | None, start: Prefix | None = None) -> np.ndarray:
         self._reset(values, initial)
         times = np.asarray(times, float)
+        t = 0.0
+        if start is not None:
+            self.rr.model.setGlobalParameterValues(self._all_index, start.state)
+            self.rr.model.setTime(start.end)
+            t = start.end
         if events is None:
-            return self._simulate(variables, 0.0, times)
+            return self._simulate(variables, t, times)
         out = np.empty((len(times), len(variables)))
         last = float(times[-1]) if len(times) else 0.0
-        t, row = 0.0, 0
+        row = 0
         for at, incs in zip((*events.at, math.inf), (*events.increments, None), strict=True):
+            if at < t:  # inside a stored prefix (which ends at or before the first event)
+                raise ModelError(f"an event at model time {at} h is inside the stored "
+                                 f"prefix (to {t} h)")
             # outputs before the event come from this segment; one at the event time shows
             # the state after it
             k = int(np.searchsorted(times, at, side="left")) if at <= last else len(times)
@@ -247,6 +279,14 @@ class CompiledModel:
             if tiny.any():
                 idx = self._state_index[tiny]
                 rr.model.setGlobalParameterValues(idx, np.zeros(len(idx)))
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """A stored drug-free prefix: the model time it ends at and every state variable then."""
+
+    end: float
+    state: np.ndarray
 
 
 @dataclass
@@ -291,7 +331,8 @@ class Simulator:
             self.stats["reused"] += 1
             return self._models[key]
         model = CompiledModel(sbml_of(event_free(spec)), self.tolerances, values_of(spec),
-                              [s for s in spec.states if not spec.piecewise_constant(s)])
+                              [s for s in spec.states if not spec.piecewise_constant(s)],
+                              list(spec.states))
         self.stats["compiled"] += 1
         self._models[key] = model
         while len(self._models) > self.cache_size:
@@ -304,10 +345,13 @@ class Simulator:
     # -- runs --------------------------------------------------------------------------
     def run_variables(self, spec: ModelSpec, variables: Sequence[str], times_h: np.ndarray,
                       params: Mapping[str, float] | None = None,
-                      initial: Mapping[str, float] | None = None) -> tuple[np.ndarray, int]:
+                      initial: Mapping[str, float] | None = None,
+                      start: Prefix | None = None) -> tuple[np.ndarray, int]:
         """Model ``variables`` (columns) at scenario times ``times_h`` (ascending), with
         parameter and input values ``params`` replacing the spec's; also returns the number
-        of fallback settings used (``len(attempts)`` when the reference engine was needed)."""
+        of fallback settings used (``len(attempts)`` when the reference engine was needed).
+        ``start`` is a stored drug-free prefix of this run (:meth:`prefix`; the reference
+        engine integrates from model time 0 instead, with the same result)."""
         t_model = np.asarray(times_h, float) - spec.t_start
         if len(t_model) and t_model[0] < -1e-9:
             raise ModelError(f"output time {times_h[0]} h is before the model starts "
@@ -324,7 +368,8 @@ class Simulator:
         values.update(params or {})
         with _maybe_quiet(self.quiet):
             try:
-                return model.run(variables, t_model, values, initial, _event_plan(spec))
+                return model.run(variables, t_model, values, initial, _event_plan(spec),
+                                 start)
             except ModelError:
                 if not self.tolerances.reference_engine_fallback:
                     raise
@@ -336,6 +381,16 @@ class Simulator:
             raise ModelError(f"integration failed with CVODE at every tolerance and with the "
                              f"SciPy reference engine ({exc})") from None
         return vals, len(self.tolerances.attempts())
+
+    def prefix(self, spec: ModelSpec, end_model_h: float,
+               params: Mapping[str, float] | None = None) -> Prefix:
+        """The state of ``spec`` with ``params`` at model time ``end_model_h``, before any
+        event (see :mod:`raadsim.simulate.prefix` for what it depends on)."""
+        model = self.compiled(spec)
+        values = {k: v for k, v in values_of(spec).items() if model.base_values.get(k) != v}
+        values.update(params or {})
+        with _maybe_quiet(self.quiet):
+            return model.prefix(end_model_h, values)
 
     def run(self, spec: ModelSpec, observables: Sequence[str], times_h: np.ndarray,
             params: Mapping[str, float] | None = None,

@@ -28,8 +28,10 @@ from .bands import Bands
 from .engines import output_times
 from .executors import map_chunks
 from .population import Patient, PopulationModel, patient_parameters
+from .prefix import PrefixPlan, prefix_end
+from .readout import ReadoutPlan
 from .run import select_observables
-from .simulator import POPULATION, Simulator, default_simulator
+from .simulator import POPULATION, Prefix, Simulator, default_simulator
 
 # Integration tolerances for populations: simulator.POPULATION (rtol 1e-6, atol 1e-8). The
 # MADRS error is at most 6.4e-3 points (measured against rtol 1e-10 / atol 1e-12 over 30
@@ -63,6 +65,11 @@ class ArmModel:
     visit_rows: tuple[int, ...]
     last_dose_h: float | None  # scenario time of the last administration
     build_weight: float
+    # integrate the frontier, evaluate the read-outs (None with eeg.* observables)
+    plan: ReadoutPlan | None = None
+    # what the drug-free prefix (to the first event or output) depends on, and its end
+    prefix: PrefixPlan | None = None
+    prefix_end_h: float = 0.0  # model time
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,7 @@ class ChunkTask:
     relapse: bool
     keep_trajectories: bool = False
     overrides: tuple[tuple[str, float], ...] = ()  # parameter values for every patient
+    share: bool = True  # integrate patients with the same ODE values once
 
 
 @dataclass
@@ -102,7 +110,8 @@ def prepare_arms(tf: TrialFile, cat: Catalogue) -> list[ArmModel]:
         except InputError as exc:
             raise InputError("trial.observables", exc.value,
                              exc.accepted + " or an eeg.* observable") from None
-        names = ["clinic.madrs", *(o for o in names if o != "clinic.madrs")]
+        names = ["clinic.madrs", "clinic.madrs_si",
+                 *(o for o in names if o not in ("clinic.madrs", "clinic.madrs_si"))]
         grid = output_times(0.0, end, step)
         extra = [v for v in visits if not np.isclose(grid, v).any()]
         times = np.concatenate([grid, extra])
@@ -110,11 +119,15 @@ def prepare_arms(tf: TrialFile, cat: Catalogue) -> list[ArmModel]:
         times = times[order]
         rows = tuple(int(np.flatnonzero(np.isclose(times, v))[0]) for v in visits)
         doses = [t for d in arm.dose for t in d.times_h()]
+        plan = (None if any(o in eeg.OBSERVABLES for o in names) else
+                ReadoutPlan.of(spec, [spec.observables[o].var for o in names]))
         arms.append(ArmModel(
             name=arm.name, stream=0 if tf.trial.design == "paired" else k + 1, spec=spec,
             observables=tuple(names), times_h=times, visit_labels=tuple(tf.trial.visits),
             visit_rows=rows,
-            last_dose_h=max(doses) if doses else None, build_weight=tf.typical_weight_kg()))
+            last_dose_h=max(doses) if doses else None, build_weight=tf.typical_weight_kg(),
+            plan=plan, prefix=None if plan is None else PrefixPlan.of(spec),
+            prefix_end_h=prefix_end(spec, float(times[0]) - spec.t_start)))
     return arms
 
 
@@ -124,19 +137,55 @@ def typical_parameters(arm: ArmModel, overrides: dict[str, float] | None = None
     return {k: v.value for k, v in arm.spec.params.items()} | (overrides or {})
 
 
+def patient_values(arm: ArmModel, p: Patient, typical: dict[str, float],
+                   overrides: dict[str, float] | None = None) -> dict[str, float]:
+    """The parameter and input values of patient ``p`` that differ from the arm's model."""
+    return {**(overrides or {}), **patient_parameters(
+        p, typical, arm.spec.weight_exponents, arm.spec.per_kg_inputs, arm.build_weight)}
+
+
+def ode_key(arm: ArmModel, values: dict[str, float]) -> tuple:
+    """What a patient's integration depends on: the values that enter the ODEs (patients with
+    the same key have the same integrated states)."""
+    assert arm.plan is not None
+    dyn = arm.plan.ode_constants
+    return tuple(sorted((k, v) for k, v in values.items() if k in dyn))
+
+
+def integrate_patient(arm: ArmModel, sim: Simulator, values: dict[str, float],
+                      start: Prefix | None = None) -> tuple[dict[str, np.ndarray], int]:
+    """The integrated variables of the arm's read-out plan for one set of values, and how
+    many fallback integration settings the simulator needed; ``start`` is a stored prefix
+    of the same drug-free determinants."""
+    assert arm.plan is not None
+    vals, used = sim.run_variables(arm.spec, arm.plan.integrated, arm.times_h, values,
+                                   start=start)
+    return dict(zip(arm.plan.integrated, vals.T, strict=True)), used
+
+
+def readouts(arm: ArmModel, integrated: dict[str, np.ndarray], typical: dict[str, float],
+             values: dict[str, float]) -> np.ndarray:
+    """The arm's observables (columns) from integrated variables and a patient's values."""
+    assert arm.plan is not None
+    out = arm.plan.evaluate(integrated, arm.spec.inputs | typical | values)
+    return np.column_stack([out[arm.spec.observables[o].var] for o in arm.observables])
+
+
 def simulate_patient(arm: ArmModel, sim: Simulator, p: Patient,
                      typical: dict[str, float], overrides: dict[str, float] | None = None
                      ) -> tuple[np.ndarray, int]:
     """Trajectories of the arm's observables for patient ``p`` (rows = output times), and
     how many fallback integration settings the simulator needed (0: none)."""
-    over = patient_parameters(p, typical, arm.spec.weight_exponents, arm.spec.per_kg_inputs,
-                              arm.build_weight)
-    tr = sim.run(arm.spec, arm.observables, arm.times_h, params={**(overrides or {}), **over})
-    return np.column_stack([tr.values[o] for o in arm.observables]), tr.fallbacks
+    values = patient_values(arm, p, typical, overrides)
+    if arm.plan is None:
+        tr = sim.run(arm.spec, arm.observables, arm.times_h, params=values)
+        return np.column_stack([tr.values[o] for o in arm.observables]), tr.fallbacks
+    integrated, used = integrate_patient(arm, sim, values)
+    return readouts(arm, integrated, typical, values), used
 
 
 # Observables with a known range get linear histogram bins (finer quantiles).
-KNOWN_RANGES = {"clinic.madrs": (0.0, 60.0)}
+KNOWN_RANGES = {"clinic.madrs": (0.0, 60.0), "clinic.madrs_si": (0.0, 6.0)}
 
 
 def new_bands(arm: ArmModel) -> Bands:
@@ -153,14 +202,29 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     rows = []
     overrides = dict(task.overrides)
     typical = typical_parameters(arm, overrides)
+    shared: dict[tuple, tuple[dict[str, np.ndarray], int]] = {}
+    prefixes: dict[tuple, Prefix] = {}
     for j, i in enumerate(range(task.start, task.stop)):
         p = task.population.patient(arm.stream, i, n_visits)
         try:
-            traj[j], fallbacks = simulate_patient(arm, sim, p, typical, overrides)
+            if arm.plan is None or not task.share:
+                traj[j], fallbacks = simulate_patient(arm, sim, p, typical, overrides)
+            else:  # integrate once per distinct set of ODE values (exact sharing), from
+                # a drug-free prefix integrated once per set of its determinants
+                values = patient_values(arm, p, typical, overrides)
+                key = ode_key(arm, values)
+                if key not in shared:
+                    assert arm.prefix is not None
+                    pre = arm.prefix.key(values)
+                    if pre not in prefixes:
+                        prefixes[pre] = sim.prefix(arm.spec, arm.prefix_end_h, values)
+                    shared[key] = integrate_patient(arm, sim, values, prefixes[pre])
+                integrated, fallbacks = shared[key]
+                traj[j] = readouts(arm, integrated, typical, values)
         except ModelError as exc:
             raise ModelError(f"arm {arm.name}, patient {i}: {exc}") from None
         row = endpoints.patient_row(arm, p, traj[j][:, 0], task.response, task.remission,
-                                    task.relapse)
+                                    task.relapse, si=traj[j][:, 1])
         rows.append(row | {"integration_fallbacks": fallbacks})
     bands = new_bands(arm)
     bands.add(traj)
@@ -219,17 +283,23 @@ def run_trial(tf: TrialFile, cat: Catalogue | None = None, executor: str = "proc
               workers: int | None = None, chunk_size: int | None = None,
               dask_address: str | None = None, keep_trajectories: bool = False,
               on_chunk: Callable[[int, int], None] | None = None,
-              overrides: dict[str, float] | None = None) -> TrialResult:
+              overrides: dict[str, float] | None = None, share: bool = True,
+              strict_overrides: bool = True) -> TrialResult:
     """Run a virtual trial. ``executor`` is ``serial``, ``processes`` (all cores by default) or
     ``dask`` (a LocalCluster, or the scheduler at ``dask_address``). ``on_chunk(done, total)``
-    reports progress in patients. ``overrides`` set typical parameter values (calibration)."""
+    reports progress in patients. ``overrides`` set typical parameter values (calibration).
+    ``share=False`` integrates every patient even when another has the same ODE values
+    (identical results to round-off; for tests and benchmarks). ``strict_overrides=False``
+    skips overrides an arm's model does not have (one parameter set given to trials of
+    different designs, as in the clinic calibration)."""
     import os
 
     cat = cat or tf.arm_scenario(tf.trial.arm[0]).catalogue()
     arms = prepare_arms(tf, cat)
     pop = PopulationModel.from_spec(tf.population)
-    unknown = sorted(set(overrides or {}) - set(arms[0].spec.params))
-    if unknown:
+    known = set().union(*(a.spec.params for a in arms))
+    unknown = sorted(set(overrides or {}) - known)
+    if unknown and strict_overrides:
         raise InputError("overrides", unknown[0], "a parameter of the model")
     workers = workers or os.cpu_count() or 1
     if chunk_size is not None and chunk_size < 1:
@@ -239,7 +309,9 @@ def run_trial(tf: TrialFile, cat: Catalogue | None = None, executor: str = "proc
     tasks = [ChunkTask(arm, pop, s, min(s + size, pop.n),
                        response_fraction(tf.trial.response),
                        remission_cutoff(tf.trial.remission), tf.trial.relapse is not None,
-                       keep_trajectories, tuple(sorted((overrides or {}).items())))
+                       keep_trajectories, tuple(sorted(
+                           (k, v) for k, v in (overrides or {}).items() if k in arm.spec.params)),
+                       share)
              for arm in arms for s in range(0, pop.n, size)]
     bands = {a.name: new_bands(a) for a in arms}
     frames: list[pd.DataFrame] = []
