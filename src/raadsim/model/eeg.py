@@ -41,7 +41,7 @@ Drug couplings (``B`` NMDA receptor block, ``D`` = ``drive_ht2a`` 5-HT2A activat
   (superficial pyramidal self-inhibition up, DCM of psilocybin fMRI) and
   ``σ_E · exp(k_ht2a_gain·w·D)`` (gain of the excitatory populations, Burt 2021). Setting a
   hypothesis' coefficient (and zeroing the default) switches; ``raadsim calibrate --problem
-  eeg_ht2a`` fits whichever coefficient is nonzero.
+  eeg_ht2a`` fits the default, and tests/model/test_eeg.py sizes each alternative the same way.
 * The excitatory (AMPA and NMDA) drive of deep, layer-5 pyramidal cells is multiplied by the
   circuit layer's ``X_ext = 1 + g_ht2a_E·drive_ht2a`` (Muthukumaraswamy 2013: deep pyramidal
   excitability); in this microcircuit it barely reaches the signal.
