@@ -57,3 +57,32 @@ def test_5ht2a_tolerance_lags_a_session_and_is_shared_by_agonists():
     assert tol[-1] > 0.2
     p = _run([PSILOCYBIN], end="24 h", observables=("tolerance.ht2a",))
     assert p.values["tolerance.ht2a"][-1] > 0.1
+
+
+
+def _lsd_peaks(params: dict[str, float]) -> dict[str, float]:
+    out = {}
+    for a in ("25 ug", "100 ug", "200 ug"):
+        sc = scenario_from_dict({"subject": {"species": "human"},
+                                 "dose": [{"drug": "lsd", "amount": a, "route": "oral"}],
+                                 "simulation": {"end": "16 h", "output_every": "5 min",
+                                                "observables": ["clinic.psychedelic_intensity"]}})
+        out[a] = float(simulate(sc, params=params).values["clinic.psychedelic_intensity"].max())
+    return out
+
+
+def test_lsd_plateau_hypothesis_is_a_lower_5ht2a_affinity_constant():
+    """The two LSD dose-response records that fail (hirschfeld2023_lsd_plateau_100ug,
+    holze2021_lsd_25ug_threshold) are one disagreement: the default K_ht2a_lsd puts the
+    published EC50 of about 1 ng/mL (Holze 2019, Dolder 2017) near the 100 ug Cmax, so 100 ug
+    sits at mid-curve. The alternative hypothesis, LSD about 1.7x more potent in vivo than that
+    EC50 (K_ht2a_lsd x 0.6, a scenario parameter override), gives both the plateau and the
+    25 ug response, at the cost of the EC50."""
+    from raadsim.model.build import build_model
+
+    sc = scenario_from_dict({"subject": {"species": "human"},
+                             "dose": [{"drug": "lsd", "amount": "100 ug", "route": "oral"}]})
+    K = build_model(sc, sc.catalogue()).params["K_ht2a_lsd"].value
+    default, potent = _lsd_peaks({}), _lsd_peaks({"K_ht2a_lsd": 0.6 * K})
+    assert default["200 ug"] / default["100 ug"] > 1.15 and default["25 ug"] < 0.1
+    assert potent["200 ug"] / potent["100 ug"] <= 1.15 and potent["25 ug"] >= 0.1
