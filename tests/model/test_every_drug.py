@@ -12,7 +12,8 @@ from raadsim.drugs.catalogue import builtin
 DOSES = {"ketamine": "0.5 mg/kg", "esketamine": "56 mg", "arketamine": "0.5 mg/kg",
          "hnk_2r6r": "1 mg/kg", "psilocybin": "25 mg", "lsd": "100 ug", "dmt": "20 mg",
          "ayahuasca": "0.85 mg/kg", "midazolam": "0.045 mg/kg", "placebo": "0 mg",
-         "saline": "0 mg", "escitalopram": "10 mg", "placebo_pill": "0 mg"}
+         "saline": "0 mg", "escitalopram": "10 mg", "placebo_pill": "0 mg",
+         "dmt_fumarate": "20 mg", "ketanserin": "10 mg"}
 RODENT_DOSES = {"ketamine": "10 mg/kg", "esketamine": "10 mg/kg", "arketamine": "10 mg/kg",
                 "hnk_2r6r": "10 mg/kg", "psilocybin": "1 mg/kg", "lsd": "0.1 mg/kg",
                 "dmt": "5 mg/kg", "placebo": "0 mg", "saline": "0 mg"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import re
 import shutil
 
@@ -223,3 +224,26 @@ def test_report_renders_what_the_run_recorded_without_rebuilding(run_dir, monkey
     monkeypatch.setattr(simulator.Simulator, "run_variables", refuse)
     html = build_report(run_dir)
     assert "123.5" in html and "EEG spectrum" in html and "Mechanism" in html
+
+
+def test_validation_report_shows_eeg_bands_simulated_vs_published(tmp_path):
+    from raadsim.report.eeg_bands_figure import expected_bounds, plot_eeg_bands
+
+    assert expected_bounds("0.5 ± 0.1") == pytest.approx((0.4, 0.6))
+    assert expected_bounds("1.64 ± 20 %") == pytest.approx((1.312, 1.968))
+    assert expected_bounds("0.718 to 0.904") == (0.718, 0.904)
+    assert expected_bounds("≥ 1.05") == (1.05, math.inf)
+    assert expected_bounds("≤ 0.95") == (-math.inf, 0.95)
+    eeg = [{"id": f"rec_{d}_{i}", "kind": "validation", "layer": "network", "drug": d,
+            "species": "human", "observable": "eeg.alpha_power", "expected": "≤ 0.95",
+            "published": "alpha down", "simulated": s, "passed": s <= 0.95, "error": None,
+            "known_gap": None} for i, (d, s) in enumerate([("lsd", 0.4), ("ketamine", 1.2),
+                                                          ("ketamine", -0.1)])]
+    fig = plot_eeg_bands(eeg)
+    assert len(fig.axes) == 2   # one panel per drug
+    card = {"totals": {"records": 3, "passed": 1, "by_kind": {}, "by_layer": {}, "by_drug": {}},
+            "records": eeg}
+    (tmp_path / "scorecard.json").write_text(json.dumps(card))
+    res = runner.invoke(app, ["report", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "EEG: simulated vs published band changes" in (tmp_path / "report.html").read_text()

@@ -8,15 +8,31 @@ With ``--write`` the fitted values go back into the data files with ``kind = "fi
 
 Problems (in order):
 
-``psilocin_pk``, ``lsd_pk``, ``ayahuasca_pk``
-    closed form (:mod:`raadsim.evidence.pk_fits`): a one-compartment oral model's ``ka``,
-    ``V`` and ``CL`` from the published Cmax, Tmax and half-life (the records' values).
+``psilocin_pk``
+    closed form (:mod:`raadsim.evidence.pk_fits`): a one-compartment model with zero-order
+    oral input: its duration, ``V`` and ``CL`` from the published Cmax, Tmax and half-life
+    (a first-order fit to the same three numbers is degenerate, ka = k, and its flip-flop tail
+    keeps psilocybin's effects up for 9 h).
+``lsd_pk``, ``ayahuasca_pk``
+    closed form: a one-compartment oral model's ``ka``, ``V`` and ``CL`` from the published
+    Cmax, Tmax and half-life (the records' values).
 ``psilocin_occupancy``
     closed form: the plasma psilocin giving half-maximal 5-HT2A occupancy, from the JHU 2022
     mean occupancy at 10 mg and the model's Cmax.
 ``psychedelic_intensity``
     least squares on the logit scale: the Hill function from 5-HT2A activation to psychedelic
     intensity, to Holze 2023's maximal 'any drug effect' at 15, 25 and 30 mg.
+``lsd_ketanserin``
+    root finding, simulated: LSD's 5-HT2A dissociation rate to the subjective peak time after
+    100 µg (Dolder 2017), then ketanserin's in-vivo 5-HT2A affinity to the blockade of 200 µg
+    LSD by 40 mg given 1 h before (Holze 2021).
+``ht2a_tolerance``
+    root finding, simulated: the rate at which 5-HT2A activation builds tolerance, to
+    Isbell 1955 (75 µg LSD after 3 days of LSD twice daily).
+``eeg_ketamine_gamma``, ``eeg_ht2a``
+    root finding, simulated: the superficial pyramidal capacitance coupling to the rat gamma
+    increase (Pinault 2008), and the default 5-HT2A coupling of the microcircuit to the DMT
+    alpha EC50 (Eckernäs 2023).
 ``ketamine_sbp``
     closed form: the pressor slope ``s_sbp`` (mmHg per ng/mL plasma ketamine) is the Vankawala
     2021 mean systolic rise divided by the model's peak plasma ketamine after 0.5 mg/kg over
@@ -52,11 +68,13 @@ from ..simulate.run import simulate
 from ..units import parse_time
 from . import clinic_fit, runner
 from .pk_fits import (
+    cmax_zero_order,
     fit_ec50_from_occupancy,
     fit_intensity_hill,
     fit_oral_one_compartment,
+    fit_oral_zero_order,
+    plasma_k_from_ec50,
     psilocybin_peak_ht2a,
-    tmax_one_compartment,
 )
 from .records import Record, calibration_records
 from .runner import arm_scenarios
@@ -111,13 +129,21 @@ def _psilocin_dose(mg: float) -> float:
     return mg * PSILOCYBIN_TO_PSILOCIN * F.value
 
 
+def _zero_order(cmax: str, tmax: str, half: str, dose_mg: Callable[[], float]):
+    def fit(recs: dict[str, Record], start: dict[str, float]) -> dict[str, float]:
+
+        f = fit_oral_zero_order(dose_mg(), published(recs, cmax), published(recs, tmax),
+                                published(recs, half))
+        return {"Vc": f.V, "CL": f.CL, "duration": f.duration}
+    return fit
+
+
 def _occupancy_fit(recs: dict[str, Record], start: dict[str, float]) -> dict[str, float]:
 
     a = builtin().analytes["psilocin"].pk["human"].params
-    ka = builtin().drugs["psilocybin"].routes["human"]["oral"].pathways[0].ka.value
-    V, k = a["Vc"].value, a["CL"].value / a["Vc"].value
-    t = tmax_one_compartment(ka, k)
-    cmax = _psilocin_dose(10) * 1000 / V * ka / (ka - k) * (math.exp(-k * t) - math.exp(-ka * t))
+    pw = builtin().drugs["psilocybin"].routes["human"]["oral"].pathways[0]
+    cmax = cmax_zero_order(_psilocin_dose(10), pw.duration.value, a["Vc"].value,
+                           a["CL"].value)
     return {"K": fit_ec50_from_occupancy(cmax, published(
         recs, "jhu2022_psilocybin_ht2a_occupancy_10mg"))}
 
@@ -132,7 +158,17 @@ def _intensity_fit(recs: dict[str, Record], start: dict[str, float]) -> dict[str
     doses = sorted(INTENSITY_RECORDS)
     o50, n = fit_intensity_hill([psilocybin_peak_ht2a(d) for d in doses],
                                 [published(recs, INTENSITY_RECORDS[d]) for d in doses])
-    return {"O50_intensity": o50, "n_intensity": n}
+    return {"O50_intensity": o50, "n_intensity": n,
+            "K_lsd": plasma_k_from_ec50(LSD_EC50_NG_ML, o50),
+            "K_dmt": plasma_k_from_ec50(DMT_EC50_NM * DMT_MOLAR_MASS / 1000, o50)}
+
+
+# The literature EC50s that place the LSD and DMT intensity curves on the activation scale
+# (K = EC50·(1 − O50)/O50): Holze 2019 'good drug effect' EC50 (pkpd.md §7) and the Eckernäs
+# 2022 effect-site EC50 (pkpd.md §8); 188.27 g/mol is DMT's molar mass (C12H16N2).
+LSD_EC50_NG_ML = 1.0
+DMT_EC50_NM = 95.0
+DMT_MOLAR_MASS = 188.27
 
 
 SERT_RECORD = "klein2007_escitalopram_sert_occupancy_steady_state"
@@ -178,6 +214,81 @@ def _sbp_fit(recs: dict[str, Record], start: dict[str, float]) -> dict[str, floa
     raw["simulation"] = {**raw["simulation"], "observables": ["plasma.ketamine"]}
     peak = float(simulate(scenario_from_dict(raw)).values["plasma.ketamine"].max())
     return {"s_sbp": published(recs, SBP_RECORD) / peak}
+
+
+# -- simulated root-finding problems (LSD and ketanserin, EEG couplings) -----------------
+def _record_value(rec: Record, overrides: dict[str, float]) -> float:
+    """The record's quantity with parameter ``overrides`` applied to each arm whose model has
+    them (an arm without ketanserin has no ketanserin affinity)."""
+    from ..model import eeg
+    from ..model.build import build_model
+    from .measures import Measures, Trajectory, evaluate_quantity
+
+    arms = {}
+    for name, raw in arm_scenarios(rec).items():
+        sc = scenario_from_dict(raw)
+        spec = build_model(sc, sc.catalogue())
+        mine = {k: v for k, v in overrides.items()
+                if k in spec.params or k in eeg.parameter_names()}
+        r = simulate(sc, params=mine)
+        arms[name] = Trajectory(r.time_h, r.values)
+    return evaluate_quantity(Measures(rec, arms=arms))
+
+
+def _root_log(f: Callable[[float], float], lo: float, hi: float) -> float:
+    """The root of ``f`` between ``lo`` and ``hi`` (searched on the log scale)."""
+    from scipy.optimize import brentq
+
+    return math.exp(brentq(lambda z: f(math.exp(z)), math.log(lo), math.log(hi), xtol=1e-7))
+
+
+LSD_PEAK_RECORD = "dolder2017_lsd_100ug_peak_time"
+KETANSERIN_RECORD = "holze2021_ketanserin_prevents_lsd_200ug"
+
+
+def _lsd_peak_time(rec: Record, koff: float) -> float:
+    """Time (h) of peak intensity on a 1-min grid (finer than the record's), at ``koff``."""
+    import numpy as np
+
+    raw = arm_scenarios(rec)["lsd"]
+    raw["simulation"] = {**raw["simulation"], "end": "8 h", "output_every": "1 min",
+                         "observables": [rec.observable]}
+    r = simulate(scenario_from_dict(raw), params={"koff_ht2a_lsd": koff})
+    return float(r.time_h[int(np.argmax(r.values[rec.observable]))])
+
+
+def _lsd_ketanserin_fit(recs: dict[str, Record], start: dict[str, float]) -> dict[str, float]:
+    """LSD's 5-HT2A koff to the peak time, then ketanserin's K to the 200 ug blockade (both
+    monotonic: root finding on the log scale)."""
+    peak = recs[LSD_PEAK_RECORD]
+    koff = _root_log(lambda k: _lsd_peak_time(peak, k) - published(recs, LSD_PEAK_RECORD),
+                     0.1, 20.0)
+    block = recs[KETANSERIN_RECORD]
+    K = _root_log(lambda k: _record_value(block, {"koff_ht2a_lsd": koff,
+                                                  "K_ht2a_ketanserin": k})
+                  - published(recs, KETANSERIN_RECORD), 1e-5, 0.01)
+    return {"koff": koff, "K": K}
+
+
+TOLERANCE_RECORD = "isbell1955_lsd_tolerance_day4"
+
+
+def _tolerance_fit(recs: dict[str, Record], start: dict[str, float]) -> dict[str, float]:
+    rec = recs[TOLERANCE_RECORD]
+    return {"k_tol": _root_log(lambda k: _record_value(rec, {"k_tol": k})
+                               - published(recs, TOLERANCE_RECORD), 1e-3, 2.0)}
+
+
+GAMMA_RECORD = "pinault2008_ketamine_gamma_rat"
+ALPHA_EC50_RECORD = "eckernas2023_dmt_alpha_ec50"
+
+
+def _eeg_fit(rid: str, name: str, lo: float, hi: float):
+    def fit(recs: dict[str, Record], start: dict[str, float]) -> dict[str, float]:
+        rec = recs[rid]
+        return {name: _root_log(lambda k: _record_value(rec, {name: k}) - published(recs, rid),
+                                lo, hi)}
+    return fit
 
 
 # -- simulation-based problem (clinic) -----------------------------------------------------
@@ -237,12 +348,20 @@ def _oral_problem(pid: str, description: str, analyte: str, drug: str,
         _oral(*records, dose_mg))
 
 
+PSILOCIN_PK_RECORDS = ("holze2023_psilocin_cmax_25mg", "holze2023_psilocin_tmax",
+                       "holze2023_psilocin_half_life")
+
 PROBLEMS: tuple[Problem, ...] = (
-    _oral_problem("psilocin_pk", "psilocin one-compartment oral PK (Holze 2023, 25 mg)",
-                  "psilocin", "psilocybin", ("holze2023_psilocin_cmax_25mg",
-                                             "holze2023_psilocin_tmax",
-                                             "holze2023_psilocin_half_life"),
-                  "dose = psilocybin × molar-mass ratio × oral F", lambda: _psilocin_dose(25)),
+    Problem("psilocin_pk", "psilocin one-compartment PK with zero-order oral input (Holze "
+            "2023, 25 mg)", PSILOCIN_PK_RECORDS,
+            (Target("Vc", ("data/analytes/psilocin.toml:pk.human.params.Vc",)),
+             Target("CL", ("data/analytes/psilocin.toml:pk.human.params.CL",)),
+             Target("duration", ("data/drugs/psilocybin.toml:routes.human.oral.pathway.0."
+                                 "duration",))),
+            "closed-form one-compartment fit with zero-order oral input to Cmax, Tmax and "
+            "t1/2 (raadsim.evidence.pk_fits.fit_oral_zero_order: input duration = Tmax); "
+            "dose = psilocybin × molar-mass ratio × oral F",
+            _zero_order(*PSILOCIN_PK_RECORDS, lambda: _psilocin_dose(25))),
     _oral_problem("lsd_pk", "LSD one-compartment oral PK (100 µg; Dolder 2017, Holze 2019)",
                   "lsd", "lsd", ("dolder2017_lsd_cmax_100ug", "holze2019_lsd_tmax_100ug",
                                  "dolder2017_lsd_half_life"),
@@ -261,9 +380,16 @@ PROBLEMS: tuple[Problem, ...] = (
     Problem("psychedelic_intensity", "Hill function from 5-HT2A activation to intensity",
             tuple(INTENSITY_RECORDS.values()),
             (Target("O50_intensity", ("model/layers/psychoactive.toml:parameters.O50_intensity",)),
-             Target("n_intensity", ("model/layers/psychoactive.toml:parameters.n_intensity",))),
+             Target("n_intensity", ("model/layers/psychoactive.toml:parameters.n_intensity",)),
+             Target("K_lsd", ("data/analytes/lsd.toml:targets.ht2a.K",)),
+             Target("K_dmt", ("data/analytes/dmt.toml:targets.ht2a.K",
+                              "data/analytes/dmt_maoi.toml:targets.ht2a.K"))),
             "least squares on the logit scale against the model's peak 5-HT2A activation "
-            "(raadsim.evidence.pk_fits.fit_intensity_hill)",
+            "(raadsim.evidence.pk_fits.fit_intensity_hill); the LSD and DMT 5-HT2A affinities "
+            "(plasma units) then follow as K = EC50·(1 − O50)/O50 "
+            "(raadsim.evidence.pk_fits.plasma_k_from_ec50), so that half-maximal intensity "
+            "falls at the published EC50: 1.0 ng/mL for LSD's 'good drug effect' (holze2019, "
+            "pkpd.md §7) and the effect-site 95 nM of DMT (eckernas2022, pkpd.md §8)",
             _intensity_fit),
     Problem("escitalopram_sert", "plasma escitalopram giving half-maximal SERT occupancy",
             (SERT_RECORD,),
@@ -271,6 +397,35 @@ PROBLEMS: tuple[Problem, ...] = (
             "closed form: K = C(1 - O)/O with the model's plasma concentration 6 h after the "
             "last of 10 daily 10 mg doses (raadsim.evidence.pk_fits.fit_ec50_from_occupancy)",
             _sert_fit),
+    Problem("lsd_ketanserin", "LSD 5-HT2A dissociation rate and ketanserin in-vivo affinity",
+            (LSD_PEAK_RECORD, KETANSERIN_RECORD),
+            (Target("koff", ("data/analytes/lsd.toml:targets.ht2a.koff",)),
+             Target("K", ("data/analytes/ketanserin.toml:targets.ht2a.K",))),
+            "root finding on the log scale, simulated: koff_ht2a_lsd so that the intensity "
+            "peak after 100 ug LSD (1-min grid) falls at the published time, then "
+            "K_ht2a_ketanserin so that ketanserin 40 mg 1 h before 200 ug LSD leaves the "
+            "published fraction of the peak (raadsim.evidence.calibrate._lsd_ketanserin_fit)",
+            _lsd_ketanserin_fit),
+    Problem("ht2a_tolerance", "rate at which 5-HT2A activation builds tolerance",
+            (TOLERANCE_RECORD,),
+            (Target("k_tol", ("model/layers/targets.toml:parameters.k_tol",)),),
+            "root finding on the log scale, simulated: k_tol so that 75 ug LSD after 3 days "
+            "of LSD twice daily gives the published fraction of the naive peak "
+            "(raadsim.evidence.calibrate._tolerance_fit)", _tolerance_fit),
+    Problem("eeg_ketamine_gamma", "superficial pyramidal capacitance fall per unit "
+            "interneuron NMDA block", (GAMMA_RECORD,),
+            (Target("k_cap_sp", ("model/layers/eeg.toml:parameters.k_cap_sp",)),),
+            "root finding on the log scale, simulated: k_cap_sp so that the rat whole-head "
+            "gamma peak after 10 mg/kg s.c. ketamine is the published ratio "
+            "(raadsim.evidence.calibrate._eeg_fit)", _eeg_fit(GAMMA_RECORD, "k_cap_sp", 0.05,
+                                                             5.0)),
+    Problem("eeg_ht2a", "5-HT2A coupling of the microcircuit (default: bottom-up drive)",
+            (ALPHA_EC50_RECORD,),
+            (Target("k_ht2a_ff", ("model/layers/eeg.toml:parameters.k_ht2a_ff",)),),
+            "root finding on the log scale, simulated: k_ht2a_ff so that posterior alpha is "
+            "halved after 90 min of a DMT infusion holding plasma DMT at the alpha EC50 "
+            "(raadsim.evidence.calibrate._eeg_fit)", _eeg_fit(ALPHA_EC50_RECORD, "k_ht2a_ff",
+                                                             0.05, 10.0)),
     Problem("ketamine_vc", "central volume of S- and R-ketamine from IV data",
             (VC_RECORD,),
             (Target("Vc", ("data/analytes/s_ketamine.toml:pk.human.params.Vc",

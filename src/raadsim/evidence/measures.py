@@ -11,6 +11,7 @@ Single-subject arms (``arms``):
 ``at(arm, obs, t)``    value at time ``t``
 ``change(arm, obs, t)``  value at ``t`` minus value at 0 h
 ``peak(arm, obs)``     maximum over the run; ``trough`` the minimum
+``peak_after(arm, t, obs)``  maximum from time ``t`` on (e.g. the response to a later dose)
 ``t_peak(arm, obs)``   time (h) of the maximum; ``t_trough`` of the minimum
 ``onset(arm, obs, f)``  first time (h) the value reaches ``f`` (default 0.1) of its peak
 ``offset(arm, obs, f)``  last time (h) the value is at or above ``f`` of its peak
@@ -89,6 +90,14 @@ class Measures:
     def peak(self, arm: str, obs: str | None = None) -> float:
         return float(self._series(arm, obs)[1].max())
 
+    def peak_after(self, arm: str, t: str | float, obs: str | None = None) -> float:
+        times, v = self._series(arm, obs)
+        h = _hours(t, f"{self.record.id}.quantity")
+        keep = times >= h - 1e-9
+        if not keep.any():
+            raise InputError(f"{self.record.id}.quantity", t, "a time inside the run")
+        return float(v[keep].max())
+
     def trough(self, arm: str, obs: str | None = None) -> float:
         return float(self._series(arm, obs)[1].min())
 
@@ -159,8 +168,8 @@ class Measures:
         return float("nan") if c is None else -float(c)
 
     def functions(self) -> dict[str, Callable]:
-        names = ("at", "change", "effect", "peak", "trough", "t_peak", "t_trough", "onset",
-                 "offset", "half_life", "auc", "mean_change", "sd_change", "si_change",
+        names = ("at", "change", "effect", "peak", "peak_after", "trough", "t_peak", "t_trough",
+                 "onset", "offset", "half_life", "auc", "mean_change", "sd_change", "si_change",
                  "response", "remission", "difference", "cohen_d")
         return {n: getattr(self, n) for n in names} | {"abs": abs, "min": min, "max": max}
 

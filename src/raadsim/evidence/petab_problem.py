@@ -19,11 +19,14 @@ What is in it
         observable at the time of its peak under the stored parameters. Near the optimum
         this is exact to first order (the peak value does not change with small shifts of
         the peak time).
-      - ``t_peak(...)`` records (Tmax) use the observable ``ln(ka/k)/(ka − k)``, and
+      - ``t_peak(...)`` records (Tmax) use the observable ``ln(ka/k)/(ka − k)`` (first-order
+        input; for psilocybin's zero-order input the input duration), and
         ``half_life(...)`` records the observable ``ln 2 · Vc/CL``: the closed forms of a
         one-compartment oral model, which is what these three analytes have in raadsim
         (a test checks them against simulation).
-    * **parameters** — the fitted targets (Vc, CL, ka per analyte; the psilocin 5-HT2A K in
+    * **parameters** — the fitted targets (Vc, CL, ka per analyte, except psilocybin's
+      zero-order input duration, which stays fixed because SBML ends the input at a fixed
+      event time; the psilocin 5-HT2A K in
       model units, µM unbound; the intensity Hill O50 and n), log10 scale, bounds the stored
       value ÷10 and ×10 (or the recorded range where there is one).
 
@@ -112,12 +115,12 @@ def _dose_mg(drug: str, amount: str) -> float:
 def _targets(spec) -> dict[str, str]:
     """PEtab parameter id → model parameter id."""
     out = {}
-    for analyte, drug in (("psilocin", "psilocybin"), ("lsd", "lsd"),
-                          ("dmt_maoi", "ayahuasca")):
+    for analyte in _DRUG:
         out[f"Vc_{analyte}"] = f"Vc_{analyte}"
         out[f"CL_{analyte}"] = f"CL_{analyte}"
-        (ka,) = [p for p in spec.params if p.startswith(f"ka_{drug}_oral_")]
-        out[ka] = ka
+        if _zero_order_duration(spec, analyte) is None:
+            ka = _ka(spec, analyte)
+            out[ka] = ka
     for name in ("K_ht2a_psilocin", "O50_intensity", "n_intensity"):
         out[name] = name
     missing = [m for m in out.values() if m not in spec.params]
@@ -126,10 +129,22 @@ def _targets(spec) -> dict[str, str]:
     return out
 
 
+_DRUG = {"psilocin": "psilocybin", "lsd": "lsd", "dmt_maoi": "ayahuasca"}
+
+
 def _ka(spec, analyte: str) -> str:
-    drug = {"psilocin": "psilocybin", "lsd": "lsd", "dmt_maoi": "ayahuasca"}[analyte]
-    (ka,) = [p for p in spec.params if p.startswith(f"ka_{drug}_oral_")]
+    (ka,) = [p for p in spec.params if p.startswith(f"ka_{_DRUG[analyte]}_oral_")]
     return ka
+
+
+def _zero_order_duration(spec, analyte: str) -> str | None:
+    """The oral input duration parameter of a zero-order pathway (psilocybin), or None.
+
+    It is not estimated in PEtab: the end of a zero-order input is an SBML event at a fixed
+    time, so a changed duration would change the rate but not the end (the dose would not be
+    conserved). It is fixed at its closed-form value (= the published Tmax, by construction)."""
+    found = [p for p in spec.params if p.startswith(f"dur_{_DRUG[analyte]}_oral_")]
+    return found[0] if found else None
 
 
 def build_tables() -> PetabTables:
@@ -172,9 +187,15 @@ def build_tables() -> PetabTables:
         elif kind == "t_peak":
             oid = f"tmax_{analyte}"
             k = f"(CL_{analyte}/Vc_{analyte})"
-            ka = _ka(spec, analyte)
-            obs_rows[oid] = {"observableName": f"Tmax of plasma {analyte} (h, one-compartment)",
-                             "observableFormula": f"ln({ka}/{k})/({ka} - {k})"}
+            dur = _zero_order_duration(spec, analyte)
+            if dur is not None:   # zero-order input: the peak is at the end of the input
+                obs_rows[oid] = {"observableName": f"Tmax of plasma {analyte} (h, "
+                                 "one-compartment, zero-order input)", "observableFormula": dur}
+            else:
+                ka = _ka(spec, analyte)
+                obs_rows[oid] = {"observableName": f"Tmax of plasma {analyte} (h, "
+                                 "one-compartment)",
+                                 "observableFormula": f"ln({ka}/{k})/({ka} - {k})"}
             time = DOSE_AT_H + 12.0
         elif kind == "half_life":
             oid = f"half_life_{analyte}"

@@ -70,3 +70,63 @@ def psilocybin_peak_ht2a(dose_mg: float) -> float:
 def plasma_k_from_ec50(ec50_plasma: float, o50: float) -> float:
     """Plasma-basis affinity K such that half-maximal intensity occurs at ``ec50_plasma``."""
     return ec50_plasma * (1 - o50) / o50
+
+
+# --- zero-order oral absorption (psilocybin → psilocin) -----------------------------------
+@dataclass(frozen=True)
+class ZeroOrderFit:
+    duration: float  # h
+    V: float  # L, for the bioavailable dose
+    CL: float  # L/h
+
+
+def fit_oral_zero_order(dose_mg: float, cmax_ng_ml: float, tmax_h: float, t_half_h: float
+                        ) -> ZeroOrderFit:
+    """A one-compartment model with zero-order input over ``duration``: the peak is at the end
+    of the input, so ``duration = Tmax``; ``k`` from t1/2; ``V`` from Cmax =
+    (dose/duration)/(k V)·(1 − exp(−k·duration))."""
+    k = math.log(2) / t_half_h
+    V = dose_mg * 1000 / tmax_h * (1 - math.exp(-k * tmax_h)) / (k * cmax_ng_ml)
+    return ZeroOrderFit(duration=tmax_h, V=V, CL=k * V)
+
+
+def cmax_zero_order(dose_mg: float, duration_h: float, V: float, CL: float) -> float:
+    """Peak plasma concentration (ng/mL) of the zero-order one-compartment model."""
+    k = CL / V
+    return dose_mg * 1000 / duration_h * (1 - math.exp(-k * duration_h)) / (k * V)
+
+
+# --- two-compartment disposition from IV summary statistics (ketanserin) ------------------
+def two_compartment_lambdas(CL: float, Vc: float, V2: float, Q: float) -> tuple[float, float]:
+    """The fast and slow disposition rate constants (1/h) of a two-compartment model."""
+    k10, k12, k21 = CL / Vc, Q / Vc, Q / V2
+    s, p = k10 + k12 + k21, k10 * k21
+    root = math.sqrt(s * s - 4 * p)
+    return (s + root) / 2, (s - root) / 2
+
+
+def two_compartment_q(CL: float, Vc: float, V2: float, t_half_terminal_h: float) -> float:
+    """The intercompartmental clearance Q (L/h) at which the terminal half-life is the
+    published one, given CL (L/h), Vc and V2 (L)."""
+    lz = math.log(2) / t_half_terminal_h
+    return brentq(lambda q: two_compartment_lambdas(CL, Vc, V2, q)[1] - lz, 1e-6, 1e5,
+                  xtol=1e-12)
+
+
+def oral_two_compartment_tmax(ka: float, CL: float, Vc: float, V2: float, Q: float) -> float:
+    """Time (h) of the plasma peak after an oral dose into a two-compartment model."""
+    a, b = two_compartment_lambdas(CL, Vc, V2, Q)
+    k21 = Q / V2
+
+    def slope(t: float) -> float:   # d/dt of the triexponential, up to a positive factor
+        terms = [((k21 - a) / ((ka - a) * (b - a)), a), ((k21 - b) / ((ka - b) * (a - b)), b),
+                 ((k21 - ka) / ((a - ka) * (b - ka)), ka)]
+        return sum(-c * r * math.exp(-r * t) for c, r in terms)
+
+    return brentq(slope, 1e-6, 48.0, xtol=1e-12)
+
+
+def ka_for_tmax(tmax_h: float, CL: float, Vc: float, V2: float, Q: float) -> float:
+    """The oral absorption rate constant (1/h) that puts the two-compartment peak at Tmax."""
+    return brentq(lambda ka: oral_two_compartment_tmax(ka, CL, Vc, V2, Q) - tmax_h, 0.05, 50.0,
+                  xtol=1e-12)

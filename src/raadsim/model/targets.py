@@ -16,6 +16,17 @@ closed channels stays there while the population is quiet, so block can outlast 
     O_i' = koff_i · [ (c_i/K_i) · (1 − Σ_j O_j) − O_i ]
 
 Occupancy observables are fractions 0–1.
+
+5-HT2A activation ``A = Σ_i eff_i·O_i`` over the agonists drives a slow, delayed tolerance
+(receptor-level, so it is shared by every agonist: cross-tolerance)::
+
+    S' = (A − S)/τ_S                     (tolerance signal: activation, delayed)
+    T' = k_tol·S·(1 − T) − T/τ_T         (tolerance, recovering with τ_T)
+    drive_ht2a = A·(1 − T)
+
+The delay lets one session pass without acute tolerance while tolerance is present the next
+day (Dolder 2015; Buchborn 2016); ``k_tol`` is fitted to Isbell 1955 (LSD twice daily for 3
+days).
 """
 
 from __future__ import annotations
@@ -79,8 +90,22 @@ def build_targets(cat: Catalogue, analytes: list[str]) -> ModelSpec:
     if binders["sert"]:  # only conventional antidepressants bind it
         _competitive(m, cat, "sert", binders["sert"])
     agonists = [x for x in binders["ht2a"] if cat.analytes[x].targets["ht2a"].role == "agonist"]
-    m.rule("drive_ht2a", " + ".join(f"eff_ht2a_{x}*O_ht2a_{x}" for x in agonists) or "0", "1",
-           "5-HT2A activation: efficacy-weighted agonist occupancy", LAYER)
+    if agonists:
+        for name in ("tau_tol_signal", "k_tol", "tau_tol_recovery"):
+            m.param(name, P[name].value, P[name].unit, LAYER, P[name])
+        m.rule("act_ht2a", " + ".join(f"eff_ht2a_{x}*O_ht2a_{x}" for x in agonists), "1",
+               "5-HT2A activation before tolerance: efficacy-weighted agonist occupancy", LAYER)
+        m.state("S_tol_ht2a", "(act_ht2a - S_tol_ht2a)/tau_tol_signal", "1",
+                "5-HT2A tolerance signal (activation, delayed)", LAYER)
+        m.state("T_tol_ht2a",
+                "k_tol*S_tol_ht2a*(1 - T_tol_ht2a) - T_tol_ht2a/tau_tol_recovery", "1",
+                "5-HT2A tolerance (fraction of activation lost)", LAYER)
+        m.rule("drive_ht2a", "act_ht2a*(1 - T_tol_ht2a)", "1",
+               "5-HT2A activation: efficacy-weighted agonist occupancy, less tolerance", LAYER)
+        m.observable("tolerance.ht2a", "T_tol_ht2a", "1",
+                     "5-HT2A tolerance (fraction of activation lost)", LAYER)
+    else:
+        m.rule("drive_ht2a", "0", "1", "5-HT2A activation (no agonist in the model)", LAYER)
     m.rule("drive_trkb", "trkb_site*O_trkb_total", "1",
            "allosteric potentiation of TrkB by bound psychedelic (0 if the site is mutated)", LAYER)
     m.observable("drive.ht2a", "drive_ht2a", "1", "5-HT2A activation (agonists only)", LAYER)

@@ -7,6 +7,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from ..errors import InputError
+from .eeg_bands_figure import eeg_records, plot_eeg_bands
 from .html_parts import esc, figure_png, img, table
 from .parameters import data_file_parameters
 from .report_common import parameter_section, read_json
@@ -59,6 +60,12 @@ def validation_report(path: Path) -> tuple[str, str]:
     parts.append("<h3>Every record</h3>" + table(
         ["record", "kind", "layer", "drug", "species", "published", "expected", "simulated",
          "result"], rows, classes))
+    if eeg_records(records):
+        parts.append("<h3>EEG: simulated vs published band changes</h3><p>One row per EEG "
+                     "record: the published result (grey, the record's pass range) and the "
+                     "simulated value (green: passes, orange: fails).</p>"
+                     + img(figure_png(plot_eeg_bands(records), dpi=130),
+                           "EEG records: simulated vs published"))
     gaps = [r for r in records if not r["passed"] and r.get("known_gap")]
     if gaps:
         parts.append("<h3>Why the failing records fail (known gaps)</h3><ul>" + "".join(

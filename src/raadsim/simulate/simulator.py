@@ -422,14 +422,22 @@ class Simulator:
         label = "libroadrunner" if self.engine == "roadrunner" else self.engine
         return Trajectories(times_h, {o: values[o] for o in observables}, label, used)
 
-    def spectra(self, spec: ModelSpec, times_h: Sequence[float]) -> tuple[np.ndarray,
-                                                                         np.ndarray]:
-        """Resting M/EEG power spectra (len(times_h), n_freqs) at scenario times, in units of
-        the subject's drug-free spectrum's total 1-90 Hz power (its integral is 1)."""
+    def spectra(self, spec: ModelSpec, times_h: Sequence[float], source: str | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Resting M/EEG power spectra (len(times_h), n_freqs) at scenario times: the whole
+        head (default) or one ``source`` of :data:`raadsim.model.eeg.SOURCES`, in units of the
+        subject's drug-free spectrum's total 1-90 Hz power (its integral is 1)."""
         times = np.r_[self.reference_time_h(spec), np.asarray(times_h, float)]
         vals, _ = self.run_variables(spec, list(eeg.STATE), times)
-        freqs, P, _ = eeg.spectra(dict(zip(eeg.STATE, vals.T, strict=True)))
-        return freqs, P[1:] / (P[0].sum() * (freqs[1] - freqs[0]))
+        state = dict(zip(eeg.STATE, vals.T, strict=True))
+        freqs, P, _ = eeg.source_spectra(state)
+        if source is None:
+            W, _ = eeg.whole_head(freqs, P, {s: p[0] for s, p in P.items()})
+        elif source in P:
+            W = P[source]
+        else:
+            raise InputError("source", source, f"one of {', '.join(eeg.SOURCES)}")
+        return freqs, W[1:] / (W[0].sum() * (freqs[1] - freqs[0]))
 
     @staticmethod
     def reference_time_h(spec: ModelSpec) -> float:
