@@ -106,8 +106,7 @@ def test_sensitivity_on_the_cluster_equals_the_local_run(cluster):
     from raadsim.io.scenario import load_scenario
 
     address, _, _ = cluster
-    sc = load_scenario(ROOT / "examples" / "ketamine_single_trd.toml")
-    cat = sc.catalogue()
+    sc, cat = load_scenario(ROOT / "examples" / "ketamine_single_trd.toml")
     kw = {"method": "morris", "n": 2, "params": ["k_mtorc1", "k_trkb", "k_bdnf_rel"],
           "seed": 1, "chunk_size": 2}
     local = run_sensitivity(sc, cat, "clinic.madrs", ["24 h"], executor="serial", **kw)
@@ -126,8 +125,13 @@ def test_validate_on_the_cluster_equals_the_local_run(cluster, tmp_path):
                        capture_output=True, timeout=900)
     a = json.loads((tmp_path / "local" / "scorecard.json").read_text())
     b = json.loads((tmp_path / "remote" / "scorecard.json").read_text())
-    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa: E731
-    assert strip(b["records"]) == strip(a["records"]) and a["records"]
+    assert a["records"] and len(a["records"]) == len(b["records"])
+    for x, y in zip(a["records"], b["records"], strict=True):
+        # the same outcome; the value to round-off (a record's runs reuse a worker's
+        # compiled models in another order than the serial run: differences of ~1e-11)
+        assert {k: v for k, v in x.items() if k != "simulated"} == {
+            k: v for k, v in y.items() if k != "simulated"}
+        assert y["simulated"] == pytest.approx(x["simulated"], rel=1e-9, abs=1e-12)
 
 
 def test_a_worker_killed_mid_trial_loses_nothing(cluster):
