@@ -69,7 +69,8 @@ def bare_loop(n: int, keep: bool = False):
         base = {k: v.value for k, v in arm.spec.params.items()}
         params = [patient_parameters(pop.patient(arm.stream, i, len(arm.visit_rows)), base,
                                      arm.spec.weight_exponents, arm.spec.per_kg_inputs,
-                                     arm.build_weight) for i in range(n)]
+                                     arm.build_weight, arm.spec.covariate_rules)
+                  for i in range(n)]
         grid = [0.0, *(arm.times_h - arm.spec.t_start)]
         sel = ["time", *(arm.spec.observables[o].var for o in arm.observables)]
         jobs.append((arm.name, rr, params, grid, sel))

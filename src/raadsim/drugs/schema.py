@@ -18,7 +18,7 @@ from ..provenance import Param, param_from_table
 from .chemistry import molar_mass
 
 SPECIES = ("human", "rat", "mouse")
-ROUTES = ("iv", "intranasal", "oral", "im", "ip", "sc", "sublingual")
+ROUTES = ("iv", "intranasal", "oral", "im", "ip", "sc", "sublingual", "inhaled")
 TARGETS = ("nmdar", "ht2a", "trkb", "ampar", "sert")
 STRUCTURES = ("mammillary", "hepatic")
 SCALINGS = ("allometric", "linear")

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_v
 from ..drugs.catalogue import Catalogue, builtin
 from ..drugs.schema import ROUTES, SPECIES
 from ..errors import InputError
+from ..model.covariates import Covariates
 from ..model.inputs import (
     Administration,
     BathExposure,
@@ -77,6 +78,18 @@ class Subject(_Strict):
     species: str = "human"
     weight_kg: float | str | None = None
     condition: str = "healthy"
+    # covariates of the population PK models (data/parameters/covariates.toml); None: an
+    # adult of 60 or younger, the popPK reference
+    age_years: float | None = None
+    ancestry: Literal["not_asian", "asian", "japanese"] = "not_asian"
+
+    @field_validator("age_years")
+    @classmethod
+    def _age(cls, v: float | None) -> float | None:
+        if v is not None and not (isinstance(v, int | float) and not isinstance(v, bool)
+                                  and 18 <= v <= 100):
+            raise InputError("subject.age_years", v, "an age in years from 18 to 100")
+        return None if v is None else float(v)
 
     @field_validator("species")
     @classmethod
@@ -161,11 +174,20 @@ class Dose(_Timed):
 
 
 class Bath(_Timed):
-    """A drug applied to a cell culture or slice at a fixed concentration (species culture)."""
+    """A drug applied to a cell culture or slice at a fixed concentration (species culture),
+    washed out after ``duration`` (default: left on)."""
 
     drug: str
     concentration: str
     at: str = "0 h"
+    duration: str | None = None
+
+    @field_validator("duration")
+    @classmethod
+    def _duration(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_duration(v, "duration", "15 min")
+        return v
 
     @field_validator("concentration")
     @classmethod
@@ -281,7 +303,9 @@ class Scenario(_Strict):
             BathExposure(b.drug, parse_concentration_uM(b.concentration,
                                                         f"bath[{i}].concentration",
                                                         cat.drugs[b.drug].molar_mass or 300.0),
-                         parse_time(b.at, f"bath[{i}].at", allow_negative=True))
+                         parse_time(b.at, f"bath[{i}].at", allow_negative=True),
+                         None if b.duration is None else parse_duration(
+                             b.duration, f"bath[{i}].duration", "15 min"))
             for i, b in enumerate(self.bath))
         perts = tuple(
             PerturbationInput(p.name, parse_time(p.at, f"perturbation[{i}].at",
@@ -290,7 +314,8 @@ class Scenario(_Strict):
             for i, p in enumerate(self.perturbation))
         return ModelInputs(self.subject.species, self.subject.weight, self.subject.condition,
                            tuple(self.administrations(cat)), baths, perts, start,
-                           self.context.resolved())
+                           self.context.resolved(),
+                           Covariates(self.subject.age_years, self.subject.ancestry))
 
     def validate_perturbations(self) -> None:
         """Names, genotypes and times of the perturbations (errors name the entry)."""

@@ -91,8 +91,25 @@ class PopulationSpec(_Strict):
     female: float | None = None
     madrs_baseline: Distribution | None = None
     genotype: dict[str, float] | None = None
+    # fractions of Asian (not Japanese) and Japanese patients; the rest are not Asian
+    ancestry: dict[str, float] | None = None
     iiv: dict[str, float] | None = None
     rating_sd: float | None = None
+
+    @field_validator("ancestry")
+    @classmethod
+    def _ancestry(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is None:
+            return v
+        for k, x in v.items():
+            if k not in ("asian", "japanese"):
+                raise InputError("population.ancestry", k, "asian or japanese (fractions; the "
+                                 "rest are not Asian)")
+            if isinstance(x, bool) or not isinstance(x, int | float) or not 0 <= x <= 1:
+                raise InputError(f"population.ancestry.{k}", x, "a fraction from 0 to 1")
+        if sum(v.values()) > 1 + 1e-9:
+            raise InputError("population.ancestry", v, "fractions adding up to at most 1")
+        return {k: float(x) for k, x in v.items()}
 
     @field_validator("n")
     @classmethod

@@ -41,14 +41,15 @@ def condition_params() -> dict[str, dict[str, Param]]:
 
 def mechanism_layers(cat: Catalogue, species: str, analytes: list[str]) -> list[str]:
     """The layers read from layer files that a model for ``species`` contains: symptoms and
-    behaviour only in animals, blood pressure only in humans given a ketamine enantiomer."""
+    behaviour only in animals, blood pressure and cortisol only in humans given a ketamine
+    enantiomer."""
     layers = ["network", "psychoactive", "signalling", "synapse"]
     if species != "culture":
         layers.append("clinic")
     if species in ("rat", "mouse"):
         layers.append("behaviour")
     if species == "human" and any(PRESSOR_GROUP in cat.analytes[a].groups for a in analytes):
-        layers.append("cardiovascular")
+        layers += ["cardiovascular", "peripheral"]
     return layers
 
 
@@ -75,7 +76,7 @@ def build_model(sc: ModelInputs | SupportsModelInputs, cat: Catalogue,
                              for b in inp.baths])
         analytes = [r[len("Cbu_"):] for r in m.rules if r.startswith("Cbu_")]
     else:
-        m = build_pk(cat, species, inp.weight_kg, adms)
+        m = build_pk(cat, species, inp.weight_kg, adms, inp.covariates)
         analytes = [s[len("A_c_"):] for s in m.states if s.startswith("A_c_")]
     m.layers.add("pk")
     m.merge(build_targets(cat, analytes))

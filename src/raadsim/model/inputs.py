@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .covariates import REFERENCE, Covariates
+
 
 @dataclass(frozen=True)
 class Administration:
@@ -105,3 +107,4 @@ class ModelInputs:
     perturbations: tuple[PerturbationInput, ...] = ()
     start_h: float = 0.0  # scenario time where the model clock leaves the pre-equilibration
     context: TrialContext = field(default_factory=TrialContext)
+    covariates: Covariates = REFERENCE  # age and ancestry (raadsim.model.covariates)

@@ -38,7 +38,7 @@ from .spec import ModelSpec, identifiers
 
 # The one vocabulary of layer names, in the order of the cascade.
 LAYERS = ("pk", "targets", "network", "psychoactive", "eeg", "signalling", "synapse",
-          "clinic", "behaviour", "cardiovascular")
+          "clinic", "behaviour", "cardiovascular", "peripheral")
 # The switch that freezes the references (0 during the drug-free pre-equilibration, then 1).
 REFERENCE_SWITCH = "sw_reference"
 # Labels of model constants that belong to no mechanism layer.

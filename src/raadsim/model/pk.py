@@ -32,6 +32,15 @@ from ..drugs.catalogue import Catalogue
 from ..drugs.schema import PK_UNITS, Analyte, Drug, Pathway, SpeciesPK, is_per_kg
 from ..errors import InputError
 from ..provenance import Param
+from .covariates import (
+    ANCESTRIES,
+    REFERENCE,
+    CovariateRule,
+    Covariates,
+    analyte_effects,
+    pathway_effects,
+    rule_of,
+)
 from .inputs import Administration
 from .layer import layer_params
 from .spec import Event, ModelSpec
@@ -67,9 +76,11 @@ def _scaled(sp: SpeciesPK, key: str, weight: float) -> tuple[float, str, float]:
     return v, "", 0.0
 
 
-def _analyte_disposition(m: ModelSpec, a: Analyte, sp: SpeciesPK, weight: float) -> None:
+def _analyte_disposition(m: ModelSpec, a: Analyte, sp: SpeciesPK, weight: float,
+                         species: str = "human", cov: Covariates = REFERENCE) -> None:
     n = a.name
     factor = sp.params.get("elimination_factor")
+    effects = analyte_effects(n, species)
     for key in sp.params:
         if key == "elimination_factor":
             continue
@@ -79,6 +90,16 @@ def _analyte_disposition(m: ModelSpec, a: Analyte, sp: SpeciesPK, weight: float)
         if factor is not None and key in ELIMINATION_PARAMS:
             value *= factor.in_unit("dimensionless")
             note = f"{note} × elimination_factor {factor.value:g} ({factor.provenance.short()})"
+        mine = [e for e in effects if e.parameter == key]
+        if mine:
+            rule = rule_of(mine)
+            m.covariate_rules[f"{key}_{n}"] = rule
+            f = rule.factor(cov)
+            if f != 1.0:
+                value *= f
+                note = (f"{note} × {f:.4g} for age {cov.age_years} and ancestry {cov.ancestry} "
+                        f"({'; '.join(e.description for e in mine)}: data/parameters/"
+                        "covariates.toml)").strip()
         if sp.derived_from:
             note = f"scaled from {sp.derived_from} {note}".strip()
         m.param(f"{key}_{n}", value, PK_UNITS[key], LAYER, sp.params[key], note)
@@ -144,14 +165,20 @@ def _mass_ratio(m: ModelSpec, cat: Catalogue, met: str, parent: str) -> str:
     return m.param(p.name, p.value, "1", LAYER, p)
 
 
-def _pathway_fractions(route_pathways: tuple[Pathway, ...], amount_mg: float
+def _pathway_fractions(route_pathways: tuple[Pathway, ...], amount_mg: float,
+                       scale: dict[str, float] | None = None
                        ) -> dict[str, tuple[float, str, list[Param]]]:
-    """Effective bioavailability of each pathway for this dose, with how it was computed."""
+    """Effective bioavailability of each pathway for this dose, with how it was computed;
+    ``scale`` multiplies a pathway's F (covariate effects, capped at 1)."""
     out: dict[str, tuple[float, str, list[Param]]] = {}
     for pw in route_pathways:
         F = pw.F.in_unit("dimensionless") if pw.F else 1.0
         used = [pw.F] if pw.F else []
         how = f"F = {F:g}"
+        k = (scale or {}).get(pw.name, 1.0)
+        if k != 1.0:
+            F = min(1.0, F * k)
+            how = f"F = {F:g} (× {k:g}, covariate)"
         if pw.device_mg is not None:
             dev = pw.device_mg.in_unit("mg")
             n_dev = max(1, round(amount_mg / dev)) if amount_mg > 0 else 1
@@ -170,9 +197,12 @@ def _pathway_fractions(route_pathways: tuple[Pathway, ...], amount_mg: float
 
 
 def build_pk(cat: Catalogue, species: str, weight_kg: float,
-             administrations: list[Administration]) -> ModelSpec:
-    """The PK layer for the analytes that ``administrations`` produce."""
+             administrations: list[Administration], covariates: Covariates = REFERENCE
+             ) -> ModelSpec:
+    """The PK layer for the analytes that ``administrations`` produce, for a subject with
+    ``covariates`` (age and ancestry effects of the popPK models)."""
     m = ModelSpec()
+    m.covariates = covariates
     conv = layer_params(LAYER)["ngmL_per_mgL"]
     m.param("ngmL_per_mgL", conv.value, conv.unit, LAYER, conv)
     m.param("allometric_exponent_clearance",
@@ -190,11 +220,11 @@ def build_pk(cat: Catalogue, species: str, weight_kg: float,
         if species not in a.pk:
             raise InputError("subject.species", species,
                              f"a species with PK for {an}: {sorted(a.pk)}")
-        _analyte_disposition(m, a, a.pk[species], weight_kg)
+        _analyte_disposition(m, a, a.pk[species], weight_kg, species, covariates)
     for an in analytes:
         _formation(m, cat, cat.analytes[an], cat.analytes[an].pk[species])
     for adm in administrations:
-        _dosing(m, cat, cat.drugs[adm.drug], species, adm)
+        _dosing(m, cat, cat.drugs[adm.drug], species, adm, covariates)
     _total_flow(m, weight_kg)
     _observables(m, cat, analytes)
     return m
@@ -212,12 +242,29 @@ def _total_flow(m: ModelSpec, weight_kg: float) -> None:
     m.weight_exponents["Q_pk_total"] = b
 
 
-def _dosing(m: ModelSpec, cat: Catalogue, drug: Drug, species: str, adm: Administration) -> None:
+def _pathway_scale(drug: Drug, route: str, pathways: tuple[Pathway, ...], species: str,
+                   cov: Covariates) -> dict[str, float]:
+    out = {}
+    for pw in pathways:
+        effs = pathway_effects(drug.name, route, pw.name, species)
+        if effs:
+            out[pw.name] = rule_of(effs).factor(cov)
+    return out
+
+
+def _dosing(m: ModelSpec, cat: Catalogue, drug: Drug, species: str, adm: Administration,
+            cov: Covariates = REFERENCE) -> None:
     route = drug.routes[species][adm.route]
     dose = m.input(f"dose{adm.index}_mg", adm.amount_mg, "mg")
     if adm.mg_per_kg is not None:
         m.per_kg_inputs[dose] = adm.mg_per_kg
-    fractions = _pathway_fractions(route.pathways, adm.amount_mg)
+    fractions = _pathway_fractions(route.pathways, adm.amount_mg,
+                                   _pathway_scale(drug, adm.route, route.pathways, species, cov))
+    # the same fractions for each ancestry (the reference first), for patients of a trial
+    by_ancestry = {lv: _pathway_fractions(route.pathways, adm.amount_mg, _pathway_scale(
+        drug, adm.route, route.pathways, species, Covariates(cov.age_years, lv)))
+        for lv in ANCESTRIES} if any(pathway_effects(drug.name, adm.route, pw.name, species)
+                                     for pw in route.pathways) else None
     for an, (frac_p, molar) in drug.composition.items():
         a = cat.analytes[an]
         frac = frac_p.in_unit("dimensionless")
@@ -230,6 +277,12 @@ def _dosing(m: ModelSpec, cat: Catalogue, drug: Drug, species: str, adm: Adminis
                     f"composition {frac:g}" + (f" × molar mass ratio {conv:.4f}" if molar else "")
                     + f"; {how}")
             fpar = m.param(f"f_{key}", frac * conv * F, "1", LAYER, src, note)
+            if by_ancestry is not None:
+                ref = by_ancestry["not_asian"][pw.name][0]
+                ratios = tuple((lv, by_ancestry[lv][pw.name][0] / ref) for lv in ANCESTRIES[1:]
+                               if ref > 0 and by_ancestry[lv][pw.name][0] != ref)
+                if ratios:
+                    m.covariate_rules[fpar] = CovariateRule(ancestry=ratios)
             target = ("A_h_" if pw.into == "liver" else "A_c_") + an
             rate_target = ("Rin_h_" if pw.into == "liver" else "Rin_c_") + an
             if pw.into == "liver" and target not in m.states:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import ModelError
 from ..provenance import Param
@@ -120,6 +121,11 @@ class ModelSpec:
     # Body-weight covariate model: parameter -> exponent b (value ∝ W^b), and dose inputs given
     # per kg (input -> mg/kg). Populations rescale these per patient without recompiling.
     weight_exponents: dict[str, float] = field(default_factory=dict)
+    # Covariate model (raadsim.model.covariates): parameter -> CovariateRule, and the
+    # covariates the model was built for. Populations rescale these per patient; not written
+    # to model.json (a stored model is never re-simulated for other patients).
+    covariate_rules: dict[str, Any] = field(default_factory=dict)
+    covariates: Any = None
     per_kg_inputs: dict[str, float] = field(default_factory=dict)
     # Mechanism layers the model contains (model.layer.LAYERS).
     layers: set[str] = field(default_factory=set)
@@ -177,6 +183,8 @@ class ModelSpec:
         self.inputs.update(other.inputs)
         self.input_units.update(other.input_units)
         self.weight_exponents.update(other.weight_exponents)
+        self.covariate_rules.update(other.covariate_rules)
+        self.covariates = self.covariates or other.covariates
         self.per_kg_inputs.update(other.per_kg_inputs)
         self.layers |= other.layers
         self.references.update(other.references)

@@ -43,7 +43,8 @@ def patient_row(arm: ArmModel, p: Patient, madrs: np.ndarray, response: float,
     ``si``) at every output row."""
     base = float(np.clip(round(p.madrs_baseline), 0, 60))
     row: dict = {"arm": arm.name, "patient": p.index, "weight_kg": p.weight_kg, "age": p.age,
-                 "female": p.female, "genotype": p.genotype, "madrs_baseline": base,
+                 "female": p.female, "ancestry": p.ancestry, "genotype": p.genotype,
+                 "madrs_baseline": base,
                  "madrs_true": p.madrs_true, "si_baseline": p.si_baseline,
                  "eta_nonspecific": p.eta_nonspecific,
                  "eta_clearance": p.eta_clearance, "eta_volume": p.eta_volume,

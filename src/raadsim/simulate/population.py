@@ -8,13 +8,16 @@ What varies, and where its size comes from (``data/parameters/population.toml``)
 
 * body weight → every weight-scaled PK parameter (allometry of the PK layer) and per-kg doses;
 * clearance (CL, or hepatic flow Qh) and central volume Vc: log-normal, literature IIV;
+* age and ancestry → the covariate effects of the population PK models
+  (``data/parameters/covariates.toml``: esketamine hepatic flow above 60 years, Asian and
+  Japanese elimination and nasal absorption; :mod:`raadsim.model.covariates`);
 * BDNF Val66Met genotype → ``release_genotype`` (activity-dependent BDNF release);
 * baseline MADRS (truncated normal by condition) → ``madrs_baseline``;
 * drug sensitivity → ``R50_relief`` ÷ exp(eta); placebo responsiveness → ``p_placebo`` × exp(eta);
 * rating noise: each visit's rated MADRS = model MADRS + N(0, rating_sd), rounded, 0–60.
 
-Age and sex are drawn and reported but have no effect in the model (no covariate model for
-them was found).
+Sex is drawn and reported but has no effect (Perez-Ruixo 2021 tested it and did not retain
+it); age acts only through the esketamine popPK's hepatic-flow effect.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import numpy as np
 
 from ..io.trial_file import GENOTYPES, Distribution, PopulationSpec
 from ..model.build import condition_params
+from ..model.covariates import REFERENCE, CovariateRule, Covariates
 from ..perturb.catalogue import registry
 from ..provenance import Param, parameter_file
 
@@ -75,6 +79,11 @@ class Patient:
     si_baseline: float = 0.0  # MADRS item 10 at baseline (0-6)
     z: tuple[float, ...] = ()  # the standard-normal draws behind the etas (sensitivity,
     # placebo, non-specific) and the baseline rating error, for fits that rescale them
+    ancestry: str = "not_asian"
+
+    @property
+    def covariates(self) -> Covariates:
+        return Covariates(self.age, self.ancestry)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,7 @@ class PopulationModel:
     omega: dict[str, float]
     rating_sd: float
     si: Distribution | None = None
+    ancestry: tuple[tuple[str, float], ...] = ()  # (asian, fraction), (japanese, fraction)
 
     @classmethod
     def from_spec(cls, spec: PopulationSpec) -> PopulationModel:
@@ -120,6 +130,7 @@ class PopulationModel:
                    "nonspecific": (spec.iiv or {}).get("nonspecific", d["iiv_nonspecific"])},
             rating_sd=d["rating_sd"] if spec.rating_sd is None else spec.rating_sd,
             si=Distribution(mean=si0, sd=d["si_sd"] if si0 > 0 else 0.0, min=0.0, max=6.0),
+            ancestry=tuple(sorted((spec.ancestry or {}).items())),
         )
 
     def patient(self, stream: int, index: int, n_visits: int) -> Patient:
@@ -136,6 +147,14 @@ class PopulationModel:
         # drawn after the earlier draws, so every earlier quantity of a patient is unchanged
         z_nonspecific, z_error = rng.normal(0.0, 1.0, 2)
         si = _truncnorm(rng, self.si) if self.si is not None else 0.0
+        ancestry = "not_asian"
+        if self.ancestry:  # drawn last, so a population without ancestries keeps its patients
+            u, acc = rng.random(), 0.0
+            for level, frac in self.ancestry:
+                acc += frac
+                if u < acc:
+                    ancestry = level
+                    break
         return Patient(index, weight, age, female, geno, madrs,
                        float(eta[0] * self.omega["clearance"]),
                        float(eta[1] * self.omega["volume"]),
@@ -145,7 +164,8 @@ class PopulationModel:
                        madrs_true=self.true_severity(madrs, float(z_error)),
                        eta_nonspecific=float(z_nonspecific * self.omega["nonspecific"]),
                        si_baseline=float(si),
-                       z=(float(eta[2]), float(eta[3]), float(z_nonspecific), float(z_error)))
+                       z=(float(eta[2]), float(eta[3]), float(z_nonspecific), float(z_error)),
+                       ancestry=ancestry)
 
     def true_severity(self, rated: float, z_error: float) -> float:
         """The severity behind a rated baseline: the rating error e given the rating B is
@@ -175,9 +195,11 @@ def _pk_names(names: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def patient_parameters(p: Patient, params: dict[str, float], weight_exponents: dict[str, float],
-                       per_kg_inputs: dict[str, float], build_weight: float) -> dict[str, float]:
+                       per_kg_inputs: dict[str, float], build_weight: float,
+                       covariate_rules: dict[str, CovariateRule] | None = None,
+                       build_covariates: Covariates = REFERENCE) -> dict[str, float]:
     """Parameter values of patient ``p`` for a model built for a ``build_weight`` kg subject
-    whose constants are ``params``."""
+    with ``build_covariates`` whose constants are ``params``."""
     out: dict[str, float] = {}
     ratio = p.weight_kg / build_weight
     for name, b in weight_exponents.items():
@@ -186,6 +208,10 @@ def patient_parameters(p: Patient, params: dict[str, float], weight_exponents: d
     for name in _pk_names(tuple(weight_exponents)):
         f = f_cl if name.startswith(CLEARANCE_PREFIXES) else f_v
         out[name] = out.get(name, params[name]) * f
+    for name, rule in (covariate_rules or {}).items():
+        f = rule.relative(p.covariates, build_covariates)
+        if f != 1.0:
+            out[name] = out.get(name, params[name]) * f
     for name, mg_per_kg in per_kg_inputs.items():
         out[name] = mg_per_kg * p.weight_kg
     out["madrs_baseline"] = p.madrs_true

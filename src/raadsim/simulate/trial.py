@@ -21,6 +21,7 @@ from ..errors import InputError, ModelError
 from ..io.trial_file import TrialFile, remission_cutoff, response_fraction
 from ..model import eeg
 from ..model.build import build_model
+from ..model.covariates import REFERENCE
 from ..model.spec import ModelSpec
 from ..units import parse_time
 from . import endpoints
@@ -141,7 +142,8 @@ def patient_values(arm: ArmModel, p: Patient, typical: dict[str, float],
                    overrides: dict[str, float] | None = None) -> dict[str, float]:
     """The parameter and input values of patient ``p`` that differ from the arm's model."""
     return {**(overrides or {}), **patient_parameters(
-        p, typical, arm.spec.weight_exponents, arm.spec.per_kg_inputs, arm.build_weight)}
+        p, typical, arm.spec.weight_exponents, arm.spec.per_kg_inputs, arm.build_weight,
+        arm.spec.covariate_rules, arm.spec.covariates or REFERENCE)}
 
 
 def ode_key(arm: ArmModel, values: dict[str, float]) -> tuple:
