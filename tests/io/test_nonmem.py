@@ -336,7 +336,7 @@ def test_summary_statistics():
 def test_write_outputs(tmp_path):
     out = ovp.write_observed_vs_predicted(_table(), tmp_path / "cmp", title="synthetic",
                                           meta={"data": "x.csv"})
-    assert sorted(p.name for p in out.iterdir()) == sorted(ovp.FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted([".raadsim-output", *ovp.FILES])
     summary = json.loads((out / "summary.json").read_text())
     assert summary["meta"] == {"data": "x.csv"}
     assert pd.read_csv(out / "predictions.csv").shape == (4, 6)
@@ -352,9 +352,11 @@ def test_write_outputs_is_atomic(tmp_path, monkeypatch):
         ovp.write_observed_vs_predicted(_table(), tmp_path / "cmp")
     assert list(tmp_path.iterdir()) == []  # no partial directory, no temporary left over
     # an earlier complete output is kept intact
-    (tmp_path / "cmp").mkdir()
-    (tmp_path / "cmp" / "predictions.csv").write_text("old")
+    monkeypatch.undo()
+    ovp.write_observed_vs_predicted(_table().head(1), tmp_path / "cmp")
+    before = (tmp_path / "cmp" / "predictions.csv").read_text()
+    monkeypatch.setattr(ovp, "plot_observed_vs_predicted", broken)
     with pytest.raises(RuntimeError):
         ovp.write_observed_vs_predicted(_table(), tmp_path / "cmp")
     assert [p.name for p in tmp_path.iterdir()] == ["cmp"]
-    assert (tmp_path / "cmp" / "predictions.csv").read_text() == "old"
+    assert (tmp_path / "cmp" / "predictions.csv").read_text() == before

@@ -277,13 +277,15 @@ class Scenario(_Strict):
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
+    def drug_file_paths(self, base_dir: Path | None = None) -> list[Path]:
+        """The drug files, relative paths taken from ``base_dir`` (the scenario's folder)."""
+        return [p if base_dir is None or p.is_absolute() else base_dir / p
+                for p in map(Path, self.drug_files)]
+
     def catalogue(self, base_dir: Path | None = None) -> Catalogue:
         """The built-in catalogue plus this scenario's drug files."""
         cat = builtin()
-        for f in self.drug_files:
-            p = Path(f)
-            if base_dir is not None and not p.is_absolute():
-                p = base_dir / p
+        for p in self.drug_file_paths(base_dir):
             cat = cat.with_drug_file(p)
         return cat
 
