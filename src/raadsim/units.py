@@ -123,9 +123,13 @@ def read_quantity(text: object, field: str, kind: Kind) -> Quantity:
     if kind == "weight" and isinstance(text, bool):
         raise InputError(field, text, f"{expect} or a number of kg (not true or false)")
     if kind == "weight" and isinstance(text, int | float):
-        if not math.isfinite(text):
+        try:
+            kg = float(text)
+        except OverflowError:  # an integer beyond the float range
+            kg = math.inf
+        if not math.isfinite(kg):
             raise InputError(field, text, f"{expect}, finite")
-        return Quantity(float(text), "kg", text)
+        return Quantity(kg, "kg", text)
     number, unit = _number_and_unit(text, field, expect)
     dims = ureg().Quantity(1, unit)
     canonical = None

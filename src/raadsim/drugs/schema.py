@@ -86,11 +86,17 @@ class _Table(BaseModel):
 
 class ParamTable(_Table):
     """A parameter table: ``value``, ``unit``, ``description``, optional ``low``/``high`` and
-    the provenance keys (checked by :class:`~raadsim.provenance.Provenance`)."""
+    the provenance (what each ``kind`` needs is checked by
+    :class:`~raadsim.provenance.Provenance`)."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, strict=True, allow_inf_nan=False)
     value: float
     unit: str
+    description: str
+    kind: Literal["literature", "fitted", "derived", "assumed"]
+    source: str | None = None
+    quote: str | None = None
+    note: str | None = None
+    fitted_to: list[str] | None = None
     low: float | None = None
     high: float | None = None
 
@@ -109,9 +115,10 @@ class ParamTable(_Table):
         v = _converted(self, unit, key)
         if not ((v > lo if open_low else v >= lo) and v <= hi):
             low = f"above {lo:g}" if open_low else f"from {lo:g}"
-            high = "" if hi == math.inf else f" to {hi:g}"
+            high = "" if hi == math.inf else f" up to {hi:g}"
+            unit_text = "" if unit == "dimensionless" else f" (in {unit})"
             raise InputError(f"{key}.value" if key else "value", self.value,
-                             f"a value {low}{high} {unit}")
+                             f"a value {low}{high}{unit_text}")
 
     def table(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)

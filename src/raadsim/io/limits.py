@@ -20,10 +20,14 @@ WEIGHT_RANGE_KG = {"human": (2.0, 300.0), "rat": (0.04, 1.0), "mouse": (0.008, 0
 # the upper value for the subject's species, whichever the drug.
 ANAESTHETIC_MG_PER_KG = {"human": 4.5, "rat": 100.0, "mouse": 200.0}
 MAX_DOSE_MULTIPLE = 10
+# The smallest dose other than 0 (mg, or mg/kg): a nanogram, a five-thousandth of an LSD
+# microdose; smaller amounts are rounding errors, not doses.
+MIN_DOSE = 1e-6
 
 # Bath concentration (µM): 10 mM is above the solubility or the osmotic tolerance of a slice
 # or culture for every catalogue drug.
 MAX_BATH_UM = 10_000.0
+MIN_BATH_UM = 1e-6  # 1 pM, the smallest concentration other than 0: far below any affinity
 
 # Times (h): |at|, end, visits and the last dose of a repeat lie within two years of time 0,
 # longer than any trial, maintenance course or chronic-stress protocol raadsim models.

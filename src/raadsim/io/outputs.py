@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -149,10 +150,19 @@ def check_output(out: str | Path, kind: Literal["dir", "file"],
     policy = policy or current_policy()
     out = Path(out)
     _check_path(out, policy.inputs)
-    if not out.exists():
+    parent = out.absolute().parent
+    with _locked(parent) if parent.is_dir() else contextlib.nullcontext():
+        _check_existing(out, kind, policy)  # under the lock: never half-way through a swap
+
+
+def _check_existing(out: Path, kind: Literal["dir", "file"], policy: OutputPolicy) -> None:
+    """The checks of an ``out`` that exists (one ``lstat``: it may be replaced meanwhile)."""
+    try:
+        mode = os.lstat(out).st_mode
+    except FileNotFoundError:
         return
     if kind == "dir":
-        if not out.is_dir():
+        if not stat.S_ISDIR(mode):
             raise _refuse(out, "a directory path (this is an existing file)")
         if not os.access(out, os.W_OK | os.X_OK):
             raise _refuse(out, "a writable directory (permission denied or read-only)")
@@ -161,9 +171,9 @@ def check_output(out: str | Path, kind: Literal["dir", "file"],
                           "directory was not written by raadsim; with --overwrite only the "
                           "files raadsim writes are replaced)")
         return
-    if out.is_dir():
+    if stat.S_ISDIR(mode):
         raise _refuse(out, "a file path (this is a directory)")
-    if not out.is_file():
+    if not stat.S_ISREG(mode):
         raise _refuse(out, "a regular file path (this is a device, pipe or socket)")
     if not (policy.overwrite or out.name in _own(out.absolute().parent)):
         raise _refuse(out, "a new file, or --overwrite to replace this existing file")
@@ -271,18 +281,55 @@ def atomic_dir(out: str | Path) -> Iterator[Path]:
     out = Path(out)
     policy = current_policy()
     check_output(out, "dir", policy)
-    out.absolute().parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.raadsim-", dir=out.absolute().parent))
+    with _parents_made(out) as parent:
+        yield from _written_dir(out, parent, policy)
+
+
+def _written_dir(out: Path, parent: Path, policy: OutputPolicy) -> Iterator[Path]:
+    """The body of :func:`atomic_dir` (delegated to with ``yield from``)."""
+    with _write_errors(out):
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.raadsim-", dir=parent))
     try:
-        yield tmp
-        names = sorted(p.name for p in tmp.iterdir())
-        (tmp / MARKER).write_text(_marker_text(names, policy), encoding="utf-8")
-        tmp.chmod(0o777 & ~_umask())
-        with _locked(tmp.parent), _signals_held():
-            _install_dir(tmp, out, names, policy)
+        with _write_errors(out):
+            yield tmp
+            names = sorted(p.name for p in tmp.iterdir())
+            (tmp / MARKER).write_text(_marker_text(names, policy), encoding="utf-8")
+            tmp.chmod(0o777 & ~_umask())
+            with _locked(tmp.parent), _signals_held():
+                _install_dir(tmp, out, names, policy)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _parents_made(out: Path) -> Iterator[Path]:
+    """Make the missing parent directories of ``out``; remove them if the block fails."""
+    parent = out.absolute().parent
+    missing, p = [], parent
+    while not os.path.lexists(p):
+        missing.append(p)  # innermost first
+        p = p.parent
+    with _write_errors(out):
+        parent.mkdir(parents=True, exist_ok=True)
+    try:
+        yield parent
+    except BaseException:
+        for d in missing:
+            with contextlib.suppress(OSError):
+                d.rmdir()
+        raise
+
+
+@contextlib.contextmanager
+def _write_errors(out: Path) -> Iterator[None]:
+    """An OS error while writing ``out`` (a full disk, ...) as one InputError naming it."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InputError("--out", str(out), f"a place raadsim can write ({reason}); nothing "
+                         "was written") from None
 
 
 def _umask() -> int:
@@ -312,20 +359,26 @@ def atomic_file(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     policy = current_policy()
     check_output(path, "file", policy)
-    parent = path.absolute().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.raadsim-", suffix=path.suffix,
-                                dir=parent)
-    os.close(fd)
+    with _parents_made(path) as parent:
+        yield from _written_file(path, parent, policy)
+
+
+def _written_file(path: Path, parent: Path, policy: OutputPolicy) -> Iterator[Path]:
+    """The body of :func:`atomic_file` (delegated to with ``yield from``)."""
+    with _write_errors(path):
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.raadsim-", suffix=path.suffix,
+                                    dir=parent)
+        os.close(fd)
     tmp = Path(name)
     try:
-        yield tmp
-        tmp.chmod(0o666 & ~_umask())
-        with _locked(parent), _signals_held():
-            if path.is_symlink() or path.is_dir():
-                raise _refuse(path, "a file path (this is now a directory or a link)")
-            os.replace(tmp, path)
-            _register(path.absolute(), policy)
+        with _write_errors(path):
+            yield tmp
+            tmp.chmod(0o666 & ~_umask())
+            with _locked(parent), _signals_held():
+                if path.is_symlink() or path.is_dir():
+                    raise _refuse(path, "a file path (this is now a directory or a link)")
+                os.replace(tmp, path)
+                _register(path.absolute(), policy)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

@@ -97,16 +97,22 @@ def _duration(q: Quantity, field: str) -> None:
 
 
 def _amount(q: Quantity, field: str) -> None:
-    if q.value < 0:  # the upper limit depends on the species: Scenario._check_doses
-        raise InputError(field, q.given, f"{EXPECT['dose']}, not negative")
+    if q.value < 0 or 0 < q.value < limits.MIN_DOSE:  # the upper limit depends on the
+        raise InputError(field, q.given, f"{EXPECT['dose']}: 0 or from "  # species
+                         f"{limits.MIN_DOSE:g} {q.unit}")
 
 
 def _concentration(q: Quantity, field: str) -> None:
     if q.value < 0:
         raise InputError(field, q.given, f"{EXPECT['concentration']}, not negative")
     if q.unit == "uM":  # ng/mL: checked once the molar mass is known (Scenario.baths)
-        check_range(field, q.given, q.value, 0.0, limits.MAX_BATH_UM, "uM",
-                    "a concentration")
+        _check_uM(field, q.given, q.value)
+
+
+def _check_uM(field: str, given: object, uM: float) -> None:
+    if not (uM == 0 or limits.MIN_BATH_UM <= uM <= limits.MAX_BATH_UM):
+        raise InputError(field, given, f"a concentration of 0 or from {limits.MIN_BATH_UM:g} "
+                         f"to {limits.MAX_BATH_UM:g} uM")
 
 
 def _weight(q: Quantity, field: str) -> None:
@@ -320,8 +326,7 @@ class Scenario(_Strict):
             if drug.placebo or drug.molar_mass is None:
                 raise InputError(f"bath[{i}].drug", b.drug, "an active drug with a formula")
             uM = in_uM(b.concentration, drug.molar_mass)
-            check_range(f"bath[{i}].concentration", b.concentration.given, uM, 0.0,
-                        limits.MAX_BATH_UM, "uM", "a concentration")
+            _check_uM(f"bath[{i}].concentration", b.concentration.given, uM)
             out.append(BathExposure(b.drug, uM, b.at.value))
         return out
 
