@@ -402,8 +402,7 @@ def trial(
     with _reported():
         executor = _check_executor(executor, dask)
         tf, cat = load_trial(trial_file)
-        inputs = [trial_file, *tf.arm_scenario(tf.trial.arm[0]).drug_file_paths(
-            trial_file.parent)]
+        inputs = [trial_file, *tf.drug_file_paths(trial_file.parent)]
         with _writing(out, "dir", overwrite, inputs):
             with Progress("[progress.description]{task.description}", BarColumn(),
                           MofNCompleteColumn(), TimeRemainingColumn(), console=err_console,

@@ -115,7 +115,7 @@ class ParamTable(_Table):
         v = _converted(self, unit, key)
         if not ((v > lo if open_low else v >= lo) and v <= hi):
             low = f"above {lo:g}" if open_low else f"from {lo:g}"
-            high = "" if hi == math.inf else f" up to {hi:g}"
+            high = "" if hi == math.inf else f", up to {hi:g}"
             unit_text = "" if unit == "dimensionless" else f" (in {unit})"
             raise InputError(f"{key}.value" if key else "value", self.value,
                              f"a value {low}{high}{unit_text}")

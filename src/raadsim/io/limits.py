@@ -67,6 +67,12 @@ def check_range(field: str, given: object, value: float, lo: float, hi: float, u
     :class:`InputError` naming ``field``, the ``given`` value and the range."""
     ok = (lo < value if lo_open else lo <= value) and value <= hi
     if not ok:
-        low = f"above {lo:g}" if lo_open else f"from {lo:g}"
-        raise InputError(field, given, f"{what} {low} to {hi:g} {unit}".rstrip())
+        span = f"above {_num(lo)}, up to {_num(hi)}" if lo_open else \
+            f"from {_num(lo)} to {_num(hi)}"
+        raise InputError(field, given, f"{what} {span} {unit}".rstrip())
     return value
+
+
+def _num(x: float) -> str:
+    """``1000000`` rather than ``1e+06`` for whole numbers."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e19 else f"{x:g}"

@@ -285,15 +285,11 @@ class Scenario(_Strict):
 
     def drug_file_paths(self, base_dir: Path | None = None) -> list[Path]:
         """The drug files, relative paths taken from ``base_dir`` (the scenario's folder)."""
-        return [p if base_dir is None or p.is_absolute() else base_dir / p
-                for p in map(Path, self.drug_files)]
+        return drug_file_paths(self.drug_files, base_dir)
 
     def catalogue(self, base_dir: Path | None = None) -> Catalogue:
         """The built-in catalogue plus this scenario's drug files."""
-        cat = builtin()
-        for p in self.drug_file_paths(base_dir):
-            cat = cat.with_drug_file(p)
-        return cat
+        return catalogue_of(self.drug_files, base_dir)
 
     def administrations(self, cat: Catalogue) -> list[Administration]:
         """Doses resolved against the catalogue; errors name the dose entry."""
@@ -364,6 +360,19 @@ class Scenario(_Strict):
                              f"rows from {start:g} h to {end:g} h (at least "
                              f"{(end - start) / limits.MAX_OUTPUT_POINTS * 3600:.3g} s)")
         return start, end, step
+
+
+def drug_file_paths(files: list[str], base_dir: Path | None = None) -> list[Path]:
+    """Drug-file paths, relative ones taken from ``base_dir``."""
+    return [p if base_dir is None or p.is_absolute() else base_dir / p for p in map(Path, files)]
+
+
+def catalogue_of(files: list[str], base_dir: Path | None = None) -> Catalogue:
+    """The built-in catalogue plus the drug ``files`` (relative to ``base_dir``)."""
+    cat = builtin()
+    for p in drug_file_paths(files, base_dir):
+        cat = cat.with_drug_file(p)
+    return cat
 
 
 def select_observables(spec: ModelSpec, requested: list[str] | None) -> list[str]:

@@ -52,7 +52,9 @@ from .scenario import (
     Simulation,
     Subject,
     _Strict,
+    catalogue_of,
     check_scenario,
+    drug_file_paths,
     hours,
     read_toml,
 )
@@ -215,8 +217,8 @@ class TrialDesign(_Strict):
                              f"at most {limits.MAX_OUTPUT_POINTS} visits")
         for i, x in enumerate(v):
             t = parse_time(x, f"visits[{i}]")
-            check_range(f"visits[{i}]", x, t, 0.0, limits.MAX_TIME_H, "h",
-                        "a visit time after 0", lo_open=True)
+            check_range(f"visits[{i}]", x, t, 0.0, limits.MAX_TIME_H, "h", "a visit time",
+                        lo_open=True)
         return v
 
     @field_validator("response")
@@ -306,6 +308,14 @@ class TrialFile(_Strict):
     trial: TrialDesign
     drug_files: list[str] = Field(default_factory=list)
 
+    def drug_file_paths(self, base_dir: Path | None = None) -> list[Path]:
+        """The drug files, relative paths taken from ``base_dir`` (the trial file's folder)."""
+        return drug_file_paths(self.drug_files, base_dir)
+
+    def catalogue(self, base_dir: Path | None = None) -> Catalogue:
+        """The built-in catalogue plus this trial's drug files."""
+        return catalogue_of(self.drug_files, base_dir)
+
     def typical_weight_kg(self) -> float:
         """The population's mean body weight (the subject every arm's model is built for)."""
         if self.population.weight_kg is not None:
@@ -363,6 +373,6 @@ def load_trial(path: str | Path) -> tuple[TrialFile, Catalogue]:
     """Read, validate and resolve a trial file. Raises :class:`InputError` on any problem."""
     path = Path(path)
     tf = trial_from_dict(read_toml(path, "trial"))
-    cat = tf.arm_scenario(tf.trial.arm[0]).catalogue(path.parent)
+    cat = tf.catalogue(path.parent)
     tf.validate_arms(cat)
     return tf, cat
