@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,6 +114,36 @@ def error_kind(line: str) -> str:
     return "usage: " + re.sub(r"'[^']*'", "'…'", m.group("message"))[:40] if m else "?"
 
 
+# Classes of errors, by what the message says is accepted (first match wins).
+_CLASSES = [
+    ("usage error (flags)", r"^usage: "),
+    ("output path refused", r"^--out$"),
+    ("unknown key", r"no such key"),
+    ("wrong type", r"a whole number \(not|a number \(not|a string|true or false|a list|"
+                   r"a table|not true or false"),
+    ("not finite", r"finite"),
+    ("wrong unit or no number", r"not a unit|then a unit|a unit is required|is not a unit|"
+                                r"unit convertible"),
+    ("out of range", r"from -?[\d.e+-]+ to|up to|above|at most|at least|not negative|"
+                     r"0 or from|after the first event|within|sum to|ascending"),
+    ("unreadable input file", r"readable file|a file \(this is|regular file|UTF-8|"
+                              r"valid TOML|nested at most"),
+    ("unknown name", r"one of|a drug|an observable|a route|a known|a species|an arm name|"
+                     r"a drug name|'response lost'|a reduction|a MADRS|formula|no doses|"
+                     r"bath entries|no infusion|a time for|genotype|an analyte"),
+]
+
+
+def error_class(call: Call) -> str:
+    """The class of a failed call's error (for the outcome counts of the property tests)."""
+    line = call.lines[0]
+    kind = error_kind(line)
+    m = _INPUT_ERROR.match(line)
+    text = kind if kind.startswith("usage: ") or kind == "--out" else \
+        (m.group("accepted") if m else line)
+    return next((name for name, pattern in _CLASSES if re.search(pattern, text)), "other")
+
+
 def own_paths(out: Path) -> set[str] | None:
     """Paths (relative to ``out``) raadsim wrote there, from its marker."""
     try:
@@ -123,10 +154,11 @@ def own_paths(out: Path) -> set[str] | None:
 
 
 def check_call(call: Call, root: Path, before: dict[str, tuple], out: Path | None,
-               expected: set[str] | None) -> str:
+               expected: set[str] | None, own_before: AbstractSet[str] = frozenset()) -> str:
     """Assert the contract of one CLI call in sandbox ``root`` (``before``: its tree before
-    the call); ``out`` is the output (directory, or file when ``expected`` is None). Returns
-    the outcome class: ``ok`` or the error kind."""
+    the call); ``out`` is the output (a directory holding ``expected``, or a file when
+    ``expected`` is None; None: the command writes nothing), ``own_before`` what raadsim
+    had written there before. Returns the outcome class: ``ok`` or the error kind."""
     assert call.exception is None or isinstance(call.exception, SystemExit), \
         f"traceback: {call.exception!r}\n{call.output}"
     assert "Traceback" not in call.output, call.output
@@ -138,7 +170,9 @@ def check_call(call: Call, root: Path, before: dict[str, tuple], out: Path | Non
         assert kind != "?", f"the error names no field: {call.lines[0]!r}"
         assert after == before, _changes(before, after)
         return kind
-    assert out is not None
+    if out is None:
+        assert after == before, _changes(before, after)
+        return "ok"
     changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
     if expected is None:  # one file
         assert out.is_file() and out.stat().st_size > 0, call.output
@@ -146,7 +180,7 @@ def check_call(call: Call, root: Path, before: dict[str, tuple], out: Path | Non
     else:
         assert expected <= {p.name for p in out.iterdir()}, (expected, list(out.iterdir()))
         rel = out.relative_to(root)
-        own = own_paths(out) or set()
+        own = (own_paths(out) or set()) | set(own_before)
         allowed = {str(rel), *(str(rel / p) for p in own)}
     allowed |= {str(a) for a in Path(str(out.relative_to(root))).parents
                 if str(a) != "." and str(a) not in before}  # parents the call made

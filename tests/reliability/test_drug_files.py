@@ -7,7 +7,6 @@ import pytest
 
 from raadsim.drugs.catalogue import builtin
 from raadsim.drugs.schema import AnalyteTable, DrugTable
-
 from tests.conftest import ROOT
 
 from .cli_check import check_call, invoke, tree

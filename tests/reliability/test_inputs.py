@@ -158,7 +158,7 @@ def test_dumps_read_back_identically():
 def test_the_limits_are_named_constants():
     assert limits.MAX_OUTPUT_POINTS == 100_000 and limits.RESOLUTION_H == 1 / 3600
     assert limits.max_mg_per_kg("human") == 45.0
-    with pytest.raises(InputError, match="from 0.04 to 1 kg"):
+    with pytest.raises(InputError, match=r"from 0\.04 to 1 kg"):
         scenario_from_dict({"subject": {"species": "rat", "weight_kg": 70}})
     with pytest.raises(InputError, match="no body weight for species culture"):
         scenario_from_dict({"subject": {"species": "culture", "weight_kg": 1}})
@@ -178,7 +178,7 @@ def test_the_shortest_infusion_delivers_the_whole_dose():
         return float(np.trapezoid(r.values["plasma.ketamine"], r.time_h))
 
     assert auc("1 s") == pytest.approx(auc(None), rel=0.02)
-    with pytest.raises(InputError, match="dose\\[0\\].infusion.*a bolus"):
+    with pytest.raises(InputError, match=r"dose\[0\]\.infusion.*a bolus"):
         auc("0.5 s")
 
 

@@ -50,6 +50,26 @@ def _alive(pids: list[int]) -> list[int]:
     return alive
 
 
+def _catches_sigterm(pid: int) -> bool:
+    """Whether ``pid`` has installed a handler for SIGTERM (the SigCgt mask in /proc)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    mask = next((ln.split()[1] for ln in status.splitlines() if ln.startswith("SigCgt:")), "0")
+    return bool(int(mask, 16) & (1 << (signal.SIGTERM - 1)))
+
+
+def _wait_for_handler(proc: subprocess.Popen, timeout: float = 120) -> None:
+    """Wait until raadsim handles SIGTERM (before that the default action kills it, which
+    writes nothing either, but exits -15 rather than 143)."""
+    deadline = time.monotonic() + timeout
+    while not _catches_sigterm(proc.pid) and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        time.sleep(0.05)
+    assert _catches_sigterm(proc.pid), "raadsim never installed its SIGTERM handler"
+
+
 def _start(args: list[str]) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"),
                                                          os.environ.get("PYTHONPATH", "")])}
@@ -71,6 +91,7 @@ def test_a_signal_with_workers_alive_leaves_no_process_and_no_output(tmp_path, s
     while len(kids := _descendants(proc.pid)) < 3 and time.monotonic() < deadline:
         time.sleep(0.1)  # the resource tracker and the two workers
     assert len(kids) >= 3, "the workers did not start"
+    _wait_for_handler(proc)
     time.sleep(2)  # the workers are compiling or simulating
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)  # returns: no orphan holds stdout or stderr open
@@ -89,7 +110,8 @@ def test_sigterm_during_a_serial_run_writes_nothing(tmp_path):
     (tmp_path / "s.toml").write_text(SCENARIO.replace('end = "2 h"', 'end = "30 d"')
                                      .replace('"20 min"', '"1 min"'))
     proc = _start(["run", str(tmp_path / "s.toml"), "--out", str(tmp_path / "out")])
-    time.sleep(3)  # importing, building or integrating
+    _wait_for_handler(proc)
+    time.sleep(2)  # building or integrating
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143, err.decode()

@@ -110,11 +110,12 @@ def _check_path(out: Path, inputs: Sequence[Path]) -> None:
     """Refusals common to files and directories."""
     if str(out) in ("", "."):
         raise _refuse(out, "a path other than the current directory")
-    if out.is_symlink():
-        raise _refuse(out, "a path that is not a symbolic link (give the path it points to)")
     try:
+        if out.is_symlink():
+            raise _refuse(out, "a path that is not a symbolic link (give the path it points "
+                          "to)")
         resolved = out.resolve()
-    except (OSError, RuntimeError) as exc:
+    except (OSError, RuntimeError, ValueError) as exc:  # ValueError: a NUL byte in the path
         raise _refuse(out, f"a valid path ({exc})") from None
     cwd = Path.cwd().resolve()
     if resolved == cwd or resolved in cwd.parents:
