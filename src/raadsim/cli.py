@@ -12,6 +12,7 @@ both with nothing written and no worker process left. Outputs follow
 from __future__ import annotations
 
 import contextlib
+import re
 import signal
 import sys
 import threading
@@ -153,13 +154,43 @@ def _writing(out: Path, kind: Literal["dir", "file"], overwrite: bool,
         yield
 
 
+# A Dask scheduler address: 'local', or [scheme://]host:port.
+_DASK_ADDRESS = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)"
+                           r":(?P<port>\d{1,5})$")
+
+
 def _check_executor(executor: str, dask: str) -> str:
     from .simulate.executors import EXECUTORS
 
     executor = "dask" if dask else executor
     if executor not in EXECUTORS:
         raise InputError("--executor", executor, f"one of {', '.join(EXECUTORS)}")
+    if dask and dask != "local":
+        m = _DASK_ADDRESS.match(dask)
+        if not m or not 1 <= int(m.group("port")) <= 65535:
+            raise InputError("--dask", dask, "'local' or a scheduler address with a port "
+                             "from 1 to 65535, such as tcp://host:8786")
     return executor
+
+
+def _check_listen(host: str, port: int) -> None:
+    """``--host`` names an address of this machine and ``port`` is free on it."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as exc:
+        raise InputError("--host", host, f"an address to listen on such as 127.0.0.1 "
+                         f"({getattr(exc, 'strerror', None) or exc})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            raise InputError("--port", port, f"a port free on {host} "
+                             f"({exc.strerror or exc})") from None
 
 
 def _workers_option() -> Any:
@@ -790,6 +821,7 @@ def app_cmd(
                              "'raadsim[app]'") from None
         import logging
 
+        _check_listen(host, port)
         if not debug:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         _say(f"raadsim explorer on http://{host}:{port}/ (Ctrl-C stops it)")

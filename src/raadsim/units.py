@@ -146,7 +146,8 @@ def read_quantity(text: object, field: str, kind: Kind) -> Quantity:
     elif kind == "concentration" and dims.check("[mass]/[length]**3"):
         canonical = "ng/mL"
     if canonical is None:
-        raise InputError(field, text, f"{expect} (not a unit of {unit:~})")
+        raise InputError(field, text, f"{expect} (not a unit of "
+                         f"{format(unit, '~') or 'a pure number'})")
     return Quantity(_to(number, unit, canonical, str(text), field, expect), canonical, str(text))
 
 

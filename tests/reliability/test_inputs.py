@@ -65,6 +65,10 @@ SCENARIO_CASES = [
     ('species = "human"', "species = 1", "subject.species", "a string"),
     ('observables = ["plasma.ketamine", "occupancy.nmdar"]', 'observables = "plasma.ketamine"',
      "simulation.observables", "a list"),
+    ('amount = "0.5 mg/kg"', 'amount = "0.5 dimensionless"', "dose[0].amount",
+     "not a unit of a pure number"),
+    ('observables = ["plasma.ketamine", "occupancy.nmdar"]', "observables = []",
+     "simulation.observables", "at least one observable"),
     # cause 8: named before the model is built
     ('infusion = "40 min"', 'infusion = "nan min"', "dose[0].infusion", "finite"),
 ]

@@ -3,8 +3,10 @@ left); usage errors of the flags are one line."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,7 +16,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-from .cli_check import SCENARIO, check_call, invoke, tree
+from .cli_check import SCENARIO, TRIAL, check_call, invoke, tree
 
 linux_only = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 
@@ -141,3 +143,40 @@ def test_usage_errors_are_one_line(tmp_path, args):
     before = tree(tmp_path)
     call = invoke(args)
     assert check_call(call, tmp_path, before, None, None).startswith("usage: ")
+
+
+@pytest.mark.parametrize("address", ["[/]", "host", "tcp://host", "tcp://host:0",
+                                     "tcp://host:99999", "a b:1", "tcp://:8786"])
+def test_a_bad_dask_address_is_one_line_before_simulating(tmp_path, monkeypatch, address):
+    """A malformed --dask address used to end in a ValueError traceback from distributed."""
+    trial = importlib.import_module("raadsim.simulate.trial")
+    monkeypatch.setattr(trial, "run_trial", lambda *a, **k: pytest.fail("simulated"))
+    (tmp_path / "t.toml").write_text(TRIAL)
+    before = tree(tmp_path)
+    call = invoke(["trial", str(tmp_path / "t.toml"), "--out", str(tmp_path / "o"), "--dask",
+                   address])
+    assert check_call(call, tmp_path, before, None, None) == "--dask", call.output
+    assert "tcp://host:8786" in call.output
+
+
+@pytest.mark.parametrize("address", ["local", "tcp://127.0.0.1:8786", "localhost:8786",
+                                     "tls://[::1]:8786", "scheduler-1.example.org:1"])
+def test_good_dask_addresses_pass_the_check(address):
+    from raadsim.cli import _check_executor
+
+    assert _check_executor("processes", address) == "dask"
+
+
+def test_app_host_and_port_are_checked_before_serving(tmp_path):
+    """A host that does not resolve or a port in use used to exit 1 after the banner."""
+    pytest.importorskip("dash")
+    before = tree(tmp_path)
+    call = invoke(["app", "--host", "[/]"])
+    assert check_call(call, tmp_path, before, None, None) == "--host", call.output
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        call = invoke(["app", "--port", str(port)])
+    assert check_call(call, tmp_path, before, None, None) == "--port", call.output
+    assert "in use" in call.output

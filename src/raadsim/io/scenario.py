@@ -234,6 +234,14 @@ class Simulation(_Strict):
     output_every: Duration = hours("10 min", 10 / 60)
     observables: list[str] | None = None
 
+    @field_validator("observables")
+    @classmethod
+    def _some_observables(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and not v:
+            raise InputError("observables", v, "at least one observable such as "
+                             "'plasma.ketamine' (or no observables key: all of them)")
+        return v
+
 
 class Scenario(_Strict):
     """A complete scenario: subject, doses, perturbations, simulation window."""

@@ -166,7 +166,7 @@ def _dask(fn: Callable[[T], R], tasks: Sequence[T], workers: int | None, address
     else:
         try:
             client = Client(address, timeout=10)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: an address without a port
             raise InputError("--dask", address,
                              f"a reachable Dask scheduler such as tcp://host:8786 ({exc})"
                              ) from None
