@@ -3,8 +3,12 @@ went wrong; output problems are found before the simulation; nothing partial is 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -105,3 +109,51 @@ def test_a_read_only_directory(tmp_path):
         assert check_call(call, tmp_path, before, None, None) == "--out"
     finally:
         ro.chmod(0o755)
+
+
+@contextlib.contextmanager
+def _immutable(*paths: Path) -> Iterator[None]:
+    """``chattr +i`` on ``paths`` for the block (skips where the file system or the user
+    cannot)."""
+    done: list[Path] = []
+    try:
+        for p in paths:
+            if subprocess.run(["chattr", "+i", str(p)], capture_output=True).returncode != 0:
+                pytest.skip("cannot make a file immutable here (chattr)")
+            done.append(p)
+        yield
+    finally:
+        for p in done:
+            subprocess.run(["chattr", "-i", str(p)], capture_output=True)
+
+
+needs_chattr = pytest.mark.skipif(shutil.which("chattr") is None, reason="needs chattr")
+
+
+@needs_chattr
+def test_an_immutable_file_is_refused_before_exporting(tmp_path, monkeypatch):
+    sbml = importlib.import_module("raadsim.io.sbml_export")
+    monkeypatch.setattr(sbml, "to_sbml", lambda *a, **k: pytest.fail("exported"))
+    (tmp_path / "s.toml").write_text(SCENARIO)
+    (tmp_path / "model.xml").write_text("<mine/>")
+    with _immutable(tmp_path / "model.xml"):
+        before = tree(tmp_path)
+        call = invoke(["export", "sbml", str(tmp_path / "s.toml"), "--out",
+                       str(tmp_path / "model.xml"), "--overwrite"])
+        assert check_call(call, tmp_path, before, None, None) == "--out"
+        assert "read-only or immutable" in call.output
+
+
+@needs_chattr
+def test_an_immutable_file_in_the_output_leaves_no_partial_output(tmp_path):
+    """Writing beside a user's file replaces raadsim's entries one by one: an entry that
+    cannot be replaced is found before the first one is."""
+    (tmp_path / "s.toml").write_text(SCENARIO)
+    out = tmp_path / "out"
+    assert invoke(["run", str(tmp_path / "s.toml"), "--out", str(out)]).code == 0
+    (out / "notes.txt").write_text("mine")
+    with _immutable(out / "summary.json"):
+        before = tree(tmp_path)
+        call = invoke(["run", str(tmp_path / "s.toml"), "--out", str(out), "--overwrite"])
+        assert check_call(call, tmp_path, before, None, None) == "--out"
+        assert "'summary.json'" in call.output and "immutable" in call.output

@@ -178,6 +178,8 @@ def _check_existing(out: Path, kind: Literal["dir", "file"], policy: OutputPolic
         raise _refuse(out, "a regular file path (this is a device, pipe or socket)")
     if not (policy.overwrite or out.name in _own(out.absolute().parent)):
         raise _refuse(out, "a new file, or --overwrite to replace this existing file")
+    if not os.access(out, os.W_OK):
+        raise _refuse(out, "a file raadsim may replace (this one is read-only or immutable)")
 
 
 # -- the swap -------------------------------------------------------------------------------------
@@ -265,13 +267,19 @@ def _install_dir(tmp: Path, out: Path, names: list[str], policy: OutputPolicy) -
         os.rename(tmp, out)
         shutil.rmtree(old, ignore_errors=True)
         return
+    stale = sorted(own - set(names) - protected)
+    stuck = [n for n in [*names, *stale, MARKER] if os.path.lexists(out / n)
+             and not os.path.islink(out / n) and not os.access(out / n, os.W_OK)]
+    if stuck:  # found before anything is replaced: never a partial output
+        raise _refuse(out, f"a directory whose {stuck[0]!r} raadsim may replace (it is "
+                      "read-only or immutable)")
     for name in names:  # next to files raadsim did not write: entry by entry
         if (out / name).is_dir() and not (out / name).is_symlink():
             _remove(out / name)
         os.replace(tmp / name, out / name)
-    for stale in sorted(own - set(names) - protected):
-        if os.path.lexists(out / stale):
-            _remove(out / stale)
+    for name in stale:
+        if os.path.lexists(out / name):
+            _remove(out / name)
     os.replace(tmp / MARKER, out / MARKER)
 
 
