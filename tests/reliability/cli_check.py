@@ -119,6 +119,8 @@ _CLASSES = [
     ("usage error (flags)", r"^usage: "),
     ("output path refused", r"^--out$"),
     ("unknown key", r"no such key"),
+    ("missing key", r"this field is required"),
+    ("duplicate", r"distinct"),
     ("wrong type", r"a whole number \(not|a number \(not|a string|true or false|a list|"
                    r"a table|not true or false"),
     ("not finite", r"finite"),
