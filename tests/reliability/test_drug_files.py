@@ -27,11 +27,24 @@ VC = "[analytes.glun2b_x.pk.human.params.Vc]\nvalue = 50"
 CL = "[analytes.glun2b_x.pk.human.params.CL]\nvalue = 20"
 F = "[routes.human.oral.pathway.F]\nvalue = 0.3"
 FU = "[analytes.glun2b_x.pk.human.params.fu]\nvalue = 0.2"
+KA = "[routes.human.oral.pathway.ka]\nvalue = 1.0"
+K = "[analytes.glun2b_x.targets.nmdar.K]\nvalue = 30"
 
 # (text in the example drug file, replacement, key the error names, words of what is accepted)
 CASES = [
-    (VC, VC.replace("50", "-50"), "analytes.glun2b_x.pk.human.params.Vc.value", "above 0"),
-    (VC, VC.replace("50", "0"), "analytes.glun2b_x.pk.human.params.Vc.value", "above 0"),
+    (VC, VC.replace("50", "-50"), "analytes.glun2b_x.pk.human.params.Vc.value",
+     "from 0.0001, up to 100000 (in L)"),
+    (VC, VC.replace("50", "0"), "analytes.glun2b_x.pk.human.params.Vc.value", "from 0.0001"),
+    # absurd values that reached the solver and ran for hours
+    (VC, VC.replace("50", "1e-300"), "analytes.glun2b_x.pk.human.params.Vc.value",
+     "from 0.0001"),
+    (VC, VC.replace("50", "1e308"), "analytes.glun2b_x.pk.human.params.Vc.value",
+     "up to 100000 (in L)"),
+    (CL, CL.replace("20", "1e308"), "analytes.glun2b_x.pk.human.params.CL.value",
+     "above 0, up to 100000 (in L/h)"),
+    (KA, KA.replace("1.0", "1e308"), "routes.human.oral.pathway[0].ka.value",
+     "up to 10000 (in 1/h)"),
+    (K, K.replace("30", "1e-300"), "analytes.glun2b_x.targets.nmdar.K.value", "from 1e-09"),
     (VC, VC.replace("50", "nan"), "analytes.glun2b_x.pk.human.params.Vc.value", "finite"),
     (VC, VC.replace("50", "inf"), "analytes.glun2b_x.pk.human.params.Vc.value", "finite"),
     (VC, VC.replace("50", '"50"'), "analytes.glun2b_x.pk.human.params.Vc.value", "a number"),

@@ -324,8 +324,10 @@ DRUG_SCENARIO = {"drug_files": ["d.toml"],
                  "simulation": {"end": "1 h", "output_every": "20 min",
                                 "observables": ["plasma.glun2b_x"]}}
 PK = "analytes.glun2b_x.pk.human"
-PARAM_VALUE = st.one_of(st.sampled_from([float("nan"), float("inf"), -1.0, 0.0, 1e308, 1e-300,
-                                         1.5, 2.0, 2**2000]), st.floats(),
+PARAM_VALUE = st.one_of(st.sampled_from([0.0, 1e-300, 1.5, 2.0]), st.floats(),
+                        # no parameter accepts these (each has a finite, plausible range)
+                        st.sampled_from([float("nan"), float("inf"), -1.0, 1e308, 2**2000])
+                        .map(Bad),
                         ANY.filter(lambda v: isinstance(v, str | bool)).map(Bad))
 DRUG_VALID = {f"{PK}.params.Vc.value": [50, 80.5], f"{PK}.params.CL.value": [20, 5.0],
               f"{PK}.params.fu.value": [0.2, 1.0], f"{PK}.reference_weight_kg": [70, 65.5],

@@ -61,16 +61,26 @@ Species = Literal["human", "rat", "mouse"]
 RouteName = Literal["iv", "intranasal", "oral", "im", "ip", "sc", "sublingual"]
 TargetName = Literal["nmdar", "ht2a", "trkb", "ampar"]
 
-# Physical range of each parameter, in its model unit: (low, high, low is excluded).
+# Physical range of each parameter, in its model unit (or that unit per kg): (low, high, low
+# is excluded). The upper (and the volumes' lower) limits are far beyond any drug and keep
+# the model's rates within what the solver integrates (CL = 1e308 L/h or Vc = 1e-300 L used
+# to run for hours): volumes 0.1 mL to 100 000 L, flows up to 100 000 L/h, rate constants
+# up to 10 000 /h (a half-life of 0.25 s, below the 1 s the solver resolves).
 POSITIVE = (0.0, math.inf, True)
 FRACTION = (0.0, 1.0, True)  # 0 < x <= 1
 SHARE = (0.0, 1.0, False)  # 0 <= x <= 1
-PK_RANGES = {**dict.fromkeys(("Vc", "V2", "V3", "Vh", "CL", "Q2", "Q3", "Qh", "ke0",
-                              "elimination_factor"), POSITIVE),
-             "kel_h": (0.0, math.inf, False), "kmet_h": (0.0, math.inf, False), "fu": FRACTION}
-TARGET_RANGES = {"K": POSITIVE, "efficacy": SHARE, "koff": POSITIVE}
-PATHWAY_RANGES = {"F": FRACTION, "ka": POSITIVE, "duration": POSITIVE, "device_mg": POSITIVE,
-                  "later_device_factor": POSITIVE}
+VOLUME_L = (1e-4, 1e5, False)
+FLOW_L_PER_H = (0.0, 1e5, True)
+RATE_PER_H = (0.0, 1e4, True)
+FACTOR = (0.0, 1e3, True)
+PK_RANGES = {**dict.fromkeys(("Vc", "V2", "V3", "Vh"), VOLUME_L),
+             **dict.fromkeys(("CL", "Q2", "Q3", "Qh"), FLOW_L_PER_H),
+             "ke0": RATE_PER_H, "elimination_factor": FACTOR,
+             "kel_h": (0.0, 1e4, False), "kmet_h": (0.0, 1e4, False), "fu": FRACTION}
+# K in uM or ng/mL: from 1 fM (or 1 ag/mL) to 1 M (or 1 mg/mL).
+TARGET_RANGES = {"K": (1e-9, 1e6, False), "efficacy": SHARE, "koff": RATE_PER_H}
+PATHWAY_RANGES = {"F": FRACTION, "ka": RATE_PER_H, "duration": (0.0, 17520.0, True),
+                  "device_mg": (0.0, 1e5, True), "later_device_factor": FACTOR}
 PATHWAY_UNITS = {"F": "dimensionless", "ka": "1/h", "duration": "h", "device_mg": "mg",
                  "later_device_factor": "dimensionless"}
 # Reference weights of a PK model (kg): from a mouse to the heaviest humans.
@@ -231,7 +241,8 @@ class TargetTable(_Table):
     @model_validator(mode="after")
     def _ranges(self) -> TargetTable:
         # A mass concentration is converted with the molar mass when the model is built.
-        self.K.in_range("K", "uM" if _convertible(self.K, "uM") else "ng/mL", POSITIVE)
+        self.K.in_range("K", "uM" if _convertible(self.K, "uM") else "ng/mL",
+                        TARGET_RANGES["K"])
         _check_params({"efficacy": self.efficacy, "koff": self.koff}, TARGET_UNITS,
                       TARGET_RANGES)
         return self
