@@ -1,58 +1,256 @@
 """Command-line interface: ``raadsim run | simulate | trial | validate | calibrate | export |
-data | sensitivity | drugs | demo | explain | diagram``."""
+data | sensitivity | drugs | demo | explain | diagram``.
+
+Every problem a user can cause ends in one line on stderr and exit code 2, never a
+traceback: bad input (an :class:`~raadsim.errors.InputError` naming the field), a model that
+cannot be built or integrated, an OS error on a path, and usage errors of the flags. User text
+is printed as text, never parsed as rich markup. Ctrl-C exits with 130 and SIGTERM with 143,
+both with nothing written and no worker process left. Outputs follow
+:mod:`raadsim.io.outputs`: nothing raadsim did not write is replaced unless ``--overwrite``.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import re
+import signal
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any, Literal
 
 import typer
+import typer.core
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
 
-from .errors import InputError, ModelError
+from .errors import InputError, ModelError, one_line
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# The click that typer runs on: vendored as typer._click since typer 0.2x, click before.
+_click: Any = getattr(typer.core, "_click", None) or __import__("click")
+_NoArgsIsHelp = getattr(_click.exceptions, "NoArgsIsHelpError", ())
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C (a KeyboardInterrupt stops the worker pools)."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while a command runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _OneLineErrors(TyperGroup):
+    """The root command: usage errors as one line (exit 2); SIGTERM like Ctrl-C."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        try:
+            with _sigterm_as_interrupt():
+                code = super().main(args, prog_name, complete_var, standalone_mode=False,
+                                    **extra)
+        except _NoArgsIsHelp as exc:  # `raadsim` or `raadsim export`: the help
+            console.print(exc.format_message(), markup=False, highlight=False)
+            code = exc.exit_code
+        except _click.ClickException as exc:
+            err_console.print(Text.assemble(("error: ", "bold red"), _usage_line(exc)),
+                              soft_wrap=True)
+            code = exc.exit_code
+        except typer.Abort:
+            err_console.print("aborted", markup=False)
+            code = 130
+        code = code if isinstance(code, int) else 0
+        if not standalone_mode:
+            return code
+        sys.exit(code)
+
+
+def _usage_line(exc: Any) -> str:
+    """``raadsim run: No such option: --bogus (see raadsim run --help)``."""
+    ctx = getattr(exc, "ctx", None)
+    command = " ".join(["raadsim", *ctx.command_path.split()[1:]]) if ctx else "raadsim"
+    return one_line(f"{command}: {exc.format_message()} (see {command} --help)")
+
+
+app = typer.Typer(cls=_OneLineErrors, add_completion=False, no_args_is_help=True,
                   help="raadsim: multiscale simulation of rapid-acting antidepressants.")
 console = Console()
 err_console = Console(stderr=True)
 
+OVERWRITE_HELP = ("write into an existing directory (or over a file) that raadsim did not "
+                  "write; only the files raadsim writes are replaced, never others")
 
-def _fail(exc: Exception) -> None:
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+
+def _overwrite_option() -> Any:
+    return typer.Option(False, "--overwrite", help=OVERWRITE_HELP)
+
+
+def _say(text: str) -> None:
+    """Print a line that contains user text (paths, names) as plain text."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _cells(*values: object) -> list[str]:
+    """Table cells: user and data text escaped, so that ``[/]`` is shown, not parsed."""
+    return [escape(str(v)) for v in values]
+
+
+def _fail(exc: BaseException) -> None:
+    err_console.print(Text.assemble(("error: ", "bold red"), one_line(str(exc))),
+                      soft_wrap=True)
     raise typer.Exit(code=2)
 
 
 @contextlib.contextmanager
 def _reported(interrupted: str = "interrupted: no output written") -> Iterator[None]:
-    """Bad input or a model failure → one line and exit 2; Ctrl-C → a message and exit 130."""
+    """Bad input, a model failure or an OS error → one line and exit 2; Ctrl-C → a message
+    and exit 130; SIGTERM → the same message and exit 143."""
     try:
         yield
     except (InputError, ModelError) as exc:
         _fail(exc)
+    except OSError as exc:
+        where = exc.filename if exc.filename is not None else "a file"
+        _fail(InputError(str(where), "(path)", f"a path raadsim can read or write "
+                         f"({exc.strerror or type(exc).__name__})"))
+    except Terminated:
+        err_console.print(f"terminated: {interrupted.split(': ', 1)[-1]}", markup=False)
+        raise typer.Exit(code=143) from None
     except KeyboardInterrupt:
-        err_console.print(interrupted)
+        err_console.print(interrupted, markup=False)
         raise typer.Exit(code=130) from None
+
+
+@contextlib.contextmanager
+def _writing(out: Path, kind: Literal["dir", "file"], overwrite: bool,
+             inputs: Sequence[Path] = ()) -> Iterator[None]:
+    """Check ``--out`` before any computation, then write the block's outputs under the
+    command's output policy (``--overwrite``, the inputs that must stay untouched)."""
+    from .io.outputs import OutputPolicy, check_output, output_policy
+
+    ctx = _click.globals.get_current_context(silent=True)
+    command = " ".join(["raadsim", *ctx.command_path.split()[1:]]) if ctx else "raadsim"
+    arguments = tuple((k, str(v)) for k, v in (ctx.params.items() if ctx else ()))
+    policy = OutputPolicy(overwrite, command, arguments, tuple(Path(p) for p in inputs))
+    check_output(out, kind, policy)
+    with output_policy(policy):
+        yield
+
+
+# A Dask scheduler address: 'local', or [scheme://]host:port.
+_DASK_ADDRESS = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)"
+                           r":(?P<port>\d{1,5})$")
+
+
+def _check_executor(executor: str, dask: str) -> str:
+    from .simulate.executors import EXECUTORS
+
+    executor = "dask" if dask else executor
+    if executor not in EXECUTORS:
+        raise InputError("--executor", executor, f"one of {', '.join(EXECUTORS)}")
+    if dask and dask != "local":
+        m = _DASK_ADDRESS.match(dask)
+        if not m or not 1 <= int(m.group("port")) <= 65535:
+            raise InputError("--dask", dask, "'local' or a scheduler address with a port "
+                             "from 1 to 65535, such as tcp://host:8786")
+    return executor
+
+
+def _check_listen(host: str, port: int) -> None:
+    """``--host`` names an address of this machine and ``port`` is free on it."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as exc:
+        raise InputError("--host", host, f"an address to listen on such as 127.0.0.1 "
+                         f"({getattr(exc, 'strerror', None) or exc})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            raise InputError("--port", port, f"a port free on {host} "
+                             f"({exc.strerror or exc})") from None
+
+
+def _workers_option() -> Any:
+    return typer.Option(0, min=0, max=1024, help="worker processes (0 = all cores)")
+
+
+# -- scenarios from flags ------------------------------------------------------------------------
+# The scenario keys the flags of `simulate`, `explain` and `diagram` set, to name in errors.
+_FLAG_OF = {"dose[0].drug": "--drug", "dose[0].amount": "--dose", "dose[0].route": "--route",
+            "dose[0].infusion": "--infusion", "simulation.end": "--end",
+            "simulation.output_every": "--every", "subject.species": "--species",
+            "subject.weight_kg": "--weight", "subject": "--species", "dose[0]": "--drug"}
+
+
+def _scenario_from_flags(drug: str, dose: str, route: str, species: str, *,
+                         infusion: str | None = None, end: str | None = None,
+                         every: str | None = None, weight: str | None = None):
+    """The one-dose scenario of the flags, checked as `run` checks a file; errors name the
+    flag."""
+    from .io.scenario import check_scenario, scenario_from_dict
+
+    d: dict[str, Any] = {"drug": drug, "amount": dose, "route": route}
+    if infusion:
+        d["infusion"] = infusion
+    subject: dict[str, Any] = {"species": species}
+    if weight:
+        subject["weight_kg"] = weight
+    simulation = {k: v for k, v in (("end", end), ("output_every", every)) if v is not None}
+    try:
+        sc = scenario_from_dict({"subject": subject, "dose": [d], "simulation": simulation})
+        return sc, check_scenario(sc)
+    except InputError as exc:
+        raise InputError(_FLAG_OF.get(exc.field, exc.field), exc.value, exc.accepted) from None
+
+
+def _load(scenario: Path):
+    """A scenario file, checked, with the files it reads (itself and its drug files)."""
+    from .io.scenario import load_scenario
+
+    sc, cat = load_scenario(scenario)
+    return sc, cat, [scenario, *sc.drug_file_paths(scenario.parent)]
 
 
 @app.command()
 def run(scenario: Path = typer.Argument(..., help="scenario TOML file"),
         out: Path = typer.Option(..., "--out", help="output directory"),
-        engine: str = typer.Option("roadrunner", help="roadrunner or scipy")) -> None:
+        engine: str = typer.Option("roadrunner", help="roadrunner or scipy"),
+        overwrite: bool = _overwrite_option()) -> None:
     """Simulate a scenario file; write timecourse.csv, summary.json and figure.png to OUT."""
-    from .io.scenario import load_scenario
     from .report.artifacts import write_run
     from .simulate.run import simulate
 
     with _reported():
         if engine not in ("roadrunner", "scipy"):
             raise InputError("--engine", engine, "roadrunner or scipy")
-        sc, cat = load_scenario(scenario)
-        result = simulate(sc, cat, engine=engine)  # type: ignore[arg-type]
-        write_run(result, out, base_dir=scenario.parent)
-    console.print(f"wrote {out}/timecourse.csv, summary.json, figure.png, scenario.json")
+        sc, cat, inputs = _load(scenario)
+        with _writing(out, "dir", overwrite, inputs):
+            result = simulate(sc, cat, engine=engine)  # type: ignore[arg-type]
+            write_run(result, out, base_dir=scenario.parent, cat=cat)
+    _say(f"wrote {out}/timecourse.csv, summary.json, figure.png, scenario.json")
 
 
 @app.command("simulate")
@@ -66,25 +264,18 @@ def simulate_cmd(
     every: str = typer.Option("10 min", help="output interval"),
     species: str = typer.Option("human", help="human, rat or mouse"),
     weight: str | None = typer.Option(None, help="body weight, e.g. '70 kg'"),
+    overwrite: bool = _overwrite_option(),
 ) -> None:
     """One-line simulation of a single dose (same outputs as `run`)."""
-    from .io.scenario import scenario_from_dict
     from .report.artifacts import write_run
     from .simulate.run import simulate
 
-    d = {"drug": drug, "amount": dose, "route": route}
-    if infusion:
-        d["infusion"] = infusion
-    subject: dict[str, object] = {"species": species}
-    if weight:
-        subject["weight_kg"] = weight
     with _reported():
-        sc = scenario_from_dict({"subject": subject, "dose": [d],
-                                 "simulation": {"end": end, "output_every": every}})
-        cat = sc.catalogue()
-        sc.administrations(cat)
-        write_run(simulate(sc, cat), out)
-    console.print(f"wrote {out}/timecourse.csv, summary.json, figure.png, scenario.json")
+        sc, cat = _scenario_from_flags(drug, dose, route, species, infusion=infusion, end=end,
+                                       every=every, weight=weight)
+        with _writing(out, "dir", overwrite):
+            write_run(simulate(sc, cat), out, cat=cat)
+    _say(f"wrote {out}/timecourse.csv, summary.json, figure.png, scenario.json")
 
 
 @app.command()
@@ -117,40 +308,37 @@ def drugs() -> None:
             srcs[key] = srcs.get(key, 0) + 1
         lines = [f"{bib[k].citation.split('(')[0].strip()[:40]} ({k}) ×{n}" if k in bib
                  else f"{k} ×{n}" for k, n in sorted(srcs.items(), key=lambda kv: -kv[1])]
-        table.add_row(f"{name}\n[dim]{d.label}[/]", ", ".join(analytes) or "—", routes,
-                      "\n".join(lines) or "—")
+        table.add_row(f"{escape(name)}\n[dim]{escape(d.label)}[/]",
+                      *_cells(", ".join(analytes) or "—", routes, "\n".join(lines) or "—"))
     console.print(table)
 
 
 @app.command()
-def demo(out: Path = typer.Option(Path("raadsim-demo"), "--out", help="output directory")
-         ) -> None:
+def demo(out: Path = typer.Option(Path("raadsim-demo"), "--out", help="output directory"),
+         overwrite: bool = _overwrite_option()) -> None:
     """Simulate the flagship scenarios; print a summary; write CSV, figures and HTML."""
     from .report.demo import run_demo, summary_row
 
-    with _reported():
+    with _reported(), _writing(out, "dir", overwrite):
         results = run_demo(out)
     table = Table(title="raadsim demo — typical 70 kg adult")
     rows = [summary_row(n, r) for n, r in results.items()]
     for col in rows[0]:
         table.add_column(col)
     for r in rows:
-        table.add_row(*r.values())
+        table.add_row(*_cells(*r.values()))
     console.print(table)
-    console.print(f"wrote {out}/index.html, figures (*.png), time courses (*.csv)")
+    _say(f"wrote {out}/index.html, figures (*.png), time courses (*.csv)")
 
 
 def _spec_for(scenario: Path | None, drug: str, dose: str, route: str, species: str):
-    from .io.scenario import load_scenario, scenario_from_dict
+    """The model of a scenario file, or of the one-dose scenario of the flags."""
     from .model.build import build_model
 
     if scenario is not None:
-        sc, cat = load_scenario(scenario)
+        sc, cat, _ = _load(scenario)
     else:
-        sc = scenario_from_dict({"subject": {"species": species},
-                                 "dose": [{"drug": drug, "amount": dose, "route": route}]})
-        cat = sc.catalogue()
-        sc.administrations(cat)
+        sc, cat = _scenario_from_flags(drug, dose, route, species)
     return build_model(sc, cat)
 
 
@@ -164,7 +352,7 @@ def explain(
     dose: str = typer.Option("0.5 mg/kg", help="dose of the default scenario"),
     route: str = typer.Option("iv", help="route of the default scenario"),
     species: str = typer.Option("human", help="species of the default scenario"),
-    depth: int = typer.Option(2, help="how many levels of inputs to expand"),
+    depth: int = typer.Option(2, min=0, max=20, help="how many levels of inputs to expand"),
 ) -> None:
     """Print the equations that govern an observable (or a whole layer), with parameters,
     units, sources and the file and line each is written in."""
@@ -187,22 +375,38 @@ def explain(
     console.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
+def _check_figure_format(out: Path) -> None:
+    """``out`` ends in a format matplotlib writes (checked before anything is drawn)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if out.suffix.lower().lstrip(".") not in formats:
+        raise InputError("--out", str(out), "a file name ending in a figure format: "
+                         + ", ".join(f".{f}" for f in sorted(formats)))
+
+
 @app.command()
 def diagram(
-    out: Path = typer.Option(Path("mechanism.png"), "--out", help="PNG file to write"),
+    out: Path = typer.Option(Path("mechanism.png"), "--out", help="figure file to write "
+                             "(.png, .pdf, .svg, ...)"),
     scenario: Path | None = typer.Option(None, help="scenario file (default: ketamine IV)"),
     drug: str = typer.Option("ketamine", help="drug of the default scenario"),
     dose: str = typer.Option("0.5 mg/kg", help="dose of the default scenario"),
     route: str = typer.Option("iv", help="route of the default scenario"),
     species: str = typer.Option("human", help="species of the default scenario"),
+    overwrite: bool = _overwrite_option(),
 ) -> None:
     """Draw the mechanism (layers, nodes, arrows) generated from the model itself."""
+    from .io.outputs import atomic_file
     from .report.diagram import draw_mechanism
 
     with _reported():
-        spec = _spec_for(scenario, drug, dose, route, species)
-        draw_mechanism(spec, out)
-    console.print(f"wrote {out}")
+        _check_figure_format(out)
+        with _writing(out, "file", overwrite, [scenario] if scenario else []):
+            spec = _spec_for(scenario, drug, dose, route, species)
+            with atomic_file(out) as tmp:
+                draw_mechanism(spec, tmp)
+    _say(f"wrote {out}")
 
 
 @app.command()
@@ -210,12 +414,14 @@ def trial(
     trial_file: Path = typer.Argument(..., help="trial TOML file"),
     out: Path = typer.Option(..., "--out", help="output directory"),
     executor: str = typer.Option("processes", help="serial, processes or dask"),
-    workers: int = typer.Option(0, help="worker processes (0 = all cores)"),
-    chunk: int = typer.Option(0, help="patients per chunk (0 = automatic, 100-1000)"),
+    workers: int = _workers_option(),
+    chunk: int = typer.Option(0, min=0, max=1_000_000,
+                              help="patients per chunk (0 = automatic, 100-1000)"),
     dask: str = typer.Option("", "--dask", help="'local' or a scheduler address "
                              "(tcp://host:8786); implies --executor dask"),
     keep_trajectories: bool = typer.Option(False, help="also keep per-patient trajectories "
                                            "(memory grows with n)"),
+    overwrite: bool = _overwrite_option(),
 ) -> None:
     """Run a virtual trial; write trial.json, patients.parquet, timecourse.csv, figure.png."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -225,26 +431,24 @@ def trial(
     from .simulate.trial import run_trial
 
     with _reported():
-        if dask:
-            executor = "dask"
-        if workers < 0:
-            raise InputError("--workers", workers, "a number of processes >= 0")
-        if chunk < 0:
-            raise InputError("--chunk", chunk, "a number of patients >= 0")
+        executor = _check_executor(executor, dask)
         tf, cat = load_trial(trial_file)
         console.print(f"trial context: {tf.trial.context.resolved().describe()}")
-        with Progress("[progress.description]{task.description}", BarColumn(),
-                      MofNCompleteColumn(), TimeRemainingColumn(), console=err_console,
-                      transient=True) as bar:
-            task = bar.add_task("patients", total=tf.population.n * len(tf.trial.arm))
-            result = run_trial(tf, cat, executor=executor, workers=workers or None,
-                               chunk_size=chunk or None, dask_address=dask or None,
-                               keep_trajectories=keep_trajectories,
-                               on_chunk=lambda done, total: bar.update(task, completed=done))
-        write_trial(result, out, base_dir=trial_file.parent)
+        inputs = [trial_file, *tf.drug_file_paths(trial_file.parent)]
+        with _writing(out, "dir", overwrite, inputs):
+            with Progress("[progress.description]{task.description}", BarColumn(),
+                          MofNCompleteColumn(), TimeRemainingColumn(), console=err_console,
+                          transient=True) as bar:
+                task = bar.add_task("patients", total=tf.population.n * len(tf.trial.arm))
+                result = run_trial(tf, cat, executor=executor, workers=workers or None,
+                                   chunk_size=chunk or None, dask_address=dask or None,
+                                   keep_trajectories=keep_trajectories,
+                                   on_chunk=lambda done, total: bar.update(task,
+                                                                           completed=done))
+            write_trial(result, out, base_dir=trial_file.parent)
     _print_endpoints(result.summary, tf.population.n)
-    console.print(f"wrote {out}/trial.json, patients.parquet, timecourse.csv, figure.png, "
-                  "trial_file.json")
+    _say(f"wrote {out}/trial.json, patients.parquet, timecourse.csv, figure.png, "
+         "trial_file.json")
 
 
 def _print_endpoints(summary: dict, n: int) -> None:
@@ -261,11 +465,11 @@ def _print_endpoints(summary: dict, n: int) -> None:
             ("relapse after the last dose", RELAPSE_HEAD, relapse_rows(summary))):
         if not rows:
             continue
-        table = Table(title=title)
+        table = Table(title=escape(title))
         for col in head:
-            table.add_column(col, overflow="fold")
+            table.add_column(escape(col), overflow="fold")
         for row in rows:
-            table.add_row(*(str(c) for c in row))
+            table.add_row(*_cells(*row))
         console.print(table)
 
 
@@ -277,8 +481,9 @@ def validate(
                                      "clinic or behaviour"),
     drug: str | None = typer.Option(None, help="only records of this drug"),
     executor: str = typer.Option("processes", help="serial, processes or dask"),
-    workers: int = typer.Option(0, help="worker processes (0 = all cores)"),
+    workers: int = _workers_option(),
     dask: str = typer.Option("", "--dask", help="a scheduler address; implies --executor dask"),
+    overwrite: bool = _overwrite_option(),
 ) -> None:
     """Run the evidence records; print the scorecard and write scorecard.json/.md/.html.
 
@@ -288,34 +493,32 @@ def validate(
     from .evidence.scorecard import fmt, scorecard, write_scorecard
 
     with _reported():
-        if dask:
-            executor = "dask"
-        if workers < 0:
-            raise InputError("--workers", workers, "a number of processes >= 0")
+        executor = _check_executor(executor, dask)
         records = select(load_records(), kind=kind, layer=layer, drug=drug)
         if not records:
             raise InputError("filters", {"kind": kind, "layer": layer, "drug": drug},
                              "a combination that selects at least one record")
-        with console.status(f"simulating {len(records)} records"):
-            outcomes = run_records(records, executor=executor, workers=workers or None,
-                                   address=dask or None)
-        card = scorecard(outcomes, {"kind": kind, "layer": layer, "drug": drug})
-        write_scorecard(card, out)
+        with _writing(out, "dir", overwrite):
+            with console.status(f"simulating {len(records)} records"):
+                outcomes = run_records(records, executor=executor, workers=workers or None,
+                                       address=dask or None)
+            card = scorecard(outcomes, {"kind": kind, "layer": layer, "drug": drug})
+            write_scorecard(card, out)
     table = Table(title="raadsim validation scorecard")
     for col in ("record", "kind", "layer", "drug", "expected", "simulated", "result"):
         table.add_column(col, overflow="fold")
     for o in outcomes:
         r = o.record
         res = "[green]pass[/]" if o.passed else ("[red]error[/]" if o.error else "[red]FAIL[/]")
-        table.add_row(r.id, r.kind, r.layer, r.drug, r.expected.describe(), fmt(o.simulated),
-                      res)
+        table.add_row(*_cells(r.id, r.kind, r.layer, r.drug, r.expected.describe(),
+                              fmt(o.simulated)), res)
     console.print(table)
     t = card["totals"]
     for title, key in (("kind", "by_kind"), ("layer", "by_layer"), ("drug", "by_drug")):
-        console.print(f"by {title}: " + ", ".join(
+        _say(f"by {title}: " + ", ".join(
             f"{k} {v['passed']}/{v['records']}" for k, v in t[key].items()))
     console.print(f"[bold]{t['passed']} of {t['records']} records reproduced[/]; wrote "
-                  f"{out}/scorecard.json, scorecard.md, scorecard.html")
+                  f"{escape(str(out))}/scorecard.json, scorecard.md, scorecard.html")
 
 
 @app.command()
@@ -324,16 +527,17 @@ def calibrate(
                                       "for several; default: all fast problems)"),
     write: bool = typer.Option(False, "--write", help="store the fitted values in the data "
                                "files (a source checkout) with the ids of their records"),
-    maxiter: int = typer.Option(150, help="generations of the clinic fit (differential "
-                                "evolution)"),
+    maxiter: int = typer.Option(150, min=1, max=100_000,
+                                help="generations of the clinic fit (differential evolution)"),
     engine: str = typer.Option("raadsim", help="raadsim (the documented procedures) or "
                                "pypesto (multi-start + profiles on the PEtab problem)"),
-    starts: int = typer.Option(10, help="pypesto: number of starts"),
+    starts: int = typer.Option(10, min=1, max=100_000, help="pypesto: number of starts"),
     profiles: bool = typer.Option(True, help="pypesto: compute profile likelihoods"),
     out: Path = typer.Option(Path("raadsim-calibration"), "--out",
                              help="pypesto: output directory"),
-    workers: int = typer.Option(0, help="pypesto: worker processes for the starts and the "
-                                "profiles (0 = all cores, 1 = no subprocesses)"),
+    workers: int = typer.Option(0, min=0, max=1024, help="pypesto: worker processes for the "
+                                "starts and the profiles (0 = all cores, 1 = no subprocesses)"),
+    overwrite: bool = _overwrite_option(),
 ) -> None:
     """Fit parameters to the calibration records and compare them with the stored values.
 
@@ -354,7 +558,7 @@ def calibrate(
         with _reported():
             raise InputError("--engine", engine, "raadsim or pypesto")
     if engine == "pypesto":
-        _calibrate_pypesto(starts, profiles, out, workers)
+        _calibrate_pypesto(starts, profiles, out, workers, overwrite)
         return
     with _reported("interrupted: problems finished before this one were already written"
                    if write else "interrupted: nothing written"):
@@ -363,29 +567,29 @@ def calibrate(
         unknown = sorted(set(problem) - {p.id for p in PROBLEMS})
         if unknown:
             raise InputError("--problem", unknown[0], ", ".join(p.id for p in PROBLEMS))
-        if maxiter < 1:
-            raise InputError("--maxiter", maxiter, "a number of iterations >= 1")
         table = Table(title="calibration")
         for col in ("problem", "parameter", "stored", "fitted", "change"):
             table.add_column(col)
         for p in chosen:
-            console.print(f"[bold]{p.id}[/]: {p.description} — fitted to {', '.join(p.records)}")
-            kwargs = {"maxiter": maxiter, "log": console.print} if p.slow else {}
+            console.print(f"[bold]{escape(p.id)}[/]: {escape(p.description)} — fitted to "
+                          f"{escape(', '.join(p.records))}")
+            kwargs = {"maxiter": maxiter, "log": _say} if p.slow else {}
             before = stored(p)
             values = run_problem(p, **kwargs)
             for name, v in values.items():
-                table.add_row(p.id, name, f"{before[name]:.6g}", f"{v:.6g}",
-                              f"{100 * (v / before[name] - 1):+.3f} %")
+                table.add_row(*_cells(p.id, name, f"{before[name]:.6g}", f"{v:.6g}",
+                                      f"{100 * (v / before[name] - 1):+.3f} %"))
             if write:
                 write_back(p, values)
                 reload_data()
                 if p.slow:
                     write_fit_summary(p)
     console.print(table)
-    console.print("written to the data files" if write else "not written (use --write)")
+    _say("written to the data files" if write else "not written (use --write)")
 
 
-def _calibrate_pypesto(starts: int, profiles: bool, out: Path, workers: int = 0) -> None:
+def _calibrate_pypesto(starts: int, profiles: bool, out: Path, workers: int = 0,
+                       overwrite: bool = False) -> None:
     import os
     import time
 
@@ -394,17 +598,12 @@ def _calibrate_pypesto(starts: int, profiles: bool, out: Path, workers: int = 0)
     from .io.outputs import atomic_dir
 
     t0 = time.perf_counter()
-    with _reported():
-        if starts < 1:
-            raise InputError("--starts", starts, "a number of starts >= 1")
-        if workers < 0:
-            raise InputError("--workers", workers, "a number of processes >= 0")
-        with atomic_dir(out) as tmp:
-            write_petab(tmp / "petab")
-            result, summary = fit(tmp / "petab" / "problem.yaml", n_starts=starts,
-                                  profiles=profiles, log=console.print,
-                                  workers=workers or os.cpu_count() or 1)
-            write_fit(result, summary, tmp)
+    with _reported(), _writing(out, "dir", overwrite), atomic_dir(out) as tmp:
+        write_petab(tmp / "petab")
+        result, summary = fit(tmp / "petab" / "problem.yaml", n_starts=starts,
+                              profiles=profiles, log=_say,
+                              workers=workers or os.cpu_count() or 1)
+        write_fit(result, summary, tmp)
     table = Table(title="pyPESTO fit of the PEtab problem (95 % profile intervals)")
     for col in ("parameter", "stored", "best fit", "95 % interval", "identifiable"):
         table.add_column(col)
@@ -413,11 +612,10 @@ def _calibrate_pypesto(starts: int, profiles: bool, out: Path, workers: int = 0)
         interval = (f"{'—' if lo is None else f'{lo:.4g}'} … {'—' if hi is None else f'{hi:.4g}'}"
                     if k in summary.intervals else "not profiled")
         ident = ("yes" if summary.identifiable[k] else "no") if k in summary.intervals else ""
-        table.add_row(k, f"{summary.stored[k]:.4g}", f"{v:.4g}", interval, ident)
+        table.add_row(*_cells(k, f"{summary.stored[k]:.4g}", f"{v:.4g}", interval, ident))
     console.print(table)
-    console.print(f"negative log-likelihood: best {summary.fval_best:.4f}, stored values "
-                  f"{summary.fval_stored:.4f}; wrote {out}/ "
-                  f"({time.perf_counter() - t0:.0f} s)")
+    _say(f"negative log-likelihood: best {summary.fval_best:.4f}, stored values "
+         f"{summary.fval_stored:.4f}; wrote {out}/ ({time.perf_counter() - t0:.0f} s)")
 
 
 @app.command()
@@ -426,45 +624,43 @@ def sensitivity(
     observable: str = typer.Option("clinic.madrs", help="observable, e.g. clinic.madrs"),
     at: list[str] = typer.Option(["24 h"], "--at", help="scenario time (repeat), e.g. '7 d'"),
     method: str = typer.Option("morris", help="morris (screening) or sobol"),
-    n: int = typer.Option(0, help="Morris trajectories or Sobol base samples (0 = default)"),
+    n: int = typer.Option(0, min=0, max=100_000,
+                          help="Morris trajectories or Sobol base samples (0 = default)"),
     param: list[str] = typer.Option([], "--param", help="parameter name or pattern (repeat; "
                                     "default: every parameter with a recorded range)"),
     out: Path = typer.Option(Path("raadsim-sensitivity"), "--out", help="output directory"),
     executor: str = typer.Option("processes", help="serial, processes or dask"),
-    workers: int = typer.Option(0, help="worker processes (0 = all cores)"),
+    workers: int = _workers_option(),
     dask: str = typer.Option("", "--dask", help="a scheduler address; implies --executor dask"),
-    seed: int = typer.Option(0, help="sampling seed"),
+    seed: int = typer.Option(0, min=0, max=2**32 - 1, help="sampling seed"),
+    overwrite: bool = _overwrite_option(),
 ) -> None:
     """Global sensitivity (SALib) of an observable to the parameters, over the ranges recorded
     with their provenance; writes sensitivity.csv/.json/.png."""
-    from .analysis.sensitivity import run_sensitivity, write_sensitivity
-    from .io.scenario import load_scenario
+    from .analysis.sensitivity import INDEX_COLUMNS, run_sensitivity, write_sensitivity
 
     with _reported():
-        if dask:
-            executor = "dask"
-        if workers < 0:
-            raise InputError("--workers", workers, "a number of processes >= 0")
-        sc, cat = load_scenario(scenario)
-        with console.status(f"{method}: simulating"):
-            result = run_sensitivity(sc, cat, observable, at, method=method, n=n or None,
-                                     params=param or None, executor=executor,
-                                     workers=workers or None, address=dask or None,
-                                     seed=seed)
-        write_sensitivity(result, out)
-    from .analysis.sensitivity import INDEX_COLUMNS
-
+        executor = _check_executor(executor, dask)
+        sc, cat, inputs = _load(scenario)
+        with _writing(out, "dir", overwrite, inputs):
+            with console.status(f"{escape(method)}: simulating"):
+                result = run_sensitivity(sc, cat, observable, at, method=method, n=n or None,
+                                         params=param or None, executor=executor,
+                                         workers=workers or None, address=dask or None,
+                                         seed=seed)
+            write_sensitivity(result, out)
     cols = INDEX_COLUMNS[result.method]
     for label in result.at:
-        table = Table(title=f"{result.observable} at {label}: most influential parameters")
+        table = Table(title=escape(f"{result.observable} at {label}: most influential "
+                                   "parameters"))
         table.add_column("parameter")
         for c in cols:
             table.add_column(c, justify="right")
         for r in result.top(label, 8).to_dict("records"):
-            table.add_row(r["parameter"], *(f"{r[c]:.3g}" for c in cols))
+            table.add_row(*_cells(r["parameter"], *(f"{r[c]:.3g}" for c in cols)))
         console.print(table)
-    console.print(f"{result.runs} simulations; wrote {out}/sensitivity.csv, sensitivity.json, "
-                  "sensitivity.png")
+    _say(f"{result.runs} simulations; wrote {out}/sensitivity.csv, sensitivity.json, "
+         "sensitivity.png")
 
 
 export_app = typer.Typer(no_args_is_help=True,
@@ -474,50 +670,52 @@ app.add_typer(export_app, name="export")
 
 @export_app.command("sbml")
 def export_sbml(scenario: Path = typer.Argument(..., help="scenario TOML file"),
-                out: Path = typer.Option(Path("model.xml"), "--out", help="SBML file to write")
-                ) -> None:
+                out: Path = typer.Option(Path("model.xml"), "--out", help="SBML file to write"),
+                overwrite: bool = _overwrite_option()) -> None:
     """SBML L3V2 with units, dosing events and provenance notes (libsbml-checked)."""
     from .io.outputs import write_text_atomic
     from .io.sbml_export import check_sbml, to_sbml
-    from .io.scenario import load_scenario
 
     with _reported():
-        sc, cat = load_scenario(scenario)
-        ex = to_sbml(sc, cat)
-        report = check_sbml(ex.sbml)
-        if not report.ok:
-            raise ModelError("libsbml found errors in the exported model: "
-                             + "; ".join(report.errors[:3]))
-        write_text_atomic(out, ex.sbml)
-    console.print(f"wrote {out} ({len(ex.spec.params)} parameters, {len(ex.spec.states)} "
-                  f"states, {len(ex.spec.merged_events())} events; libsbml: 0 errors, "
-                  f"{report.warnings} unit/modelling-practice warnings)")
+        sc, cat, inputs = _load(scenario)
+        with _writing(out, "file", overwrite, inputs):
+            ex = to_sbml(sc, cat)
+            report = check_sbml(ex.sbml)
+            if not report.ok:
+                raise ModelError("libsbml found errors in the exported model: "
+                                 + "; ".join(report.errors[:3]))
+            write_text_atomic(out, ex.sbml)
+    _say(f"wrote {out} ({len(ex.spec.params)} parameters, {len(ex.spec.states)} states, "
+         f"{len(ex.spec.merged_events())} events; libsbml: 0 errors, {report.warnings} "
+         "unit/modelling-practice warnings)")
 
 
 @export_app.command("omex")
 def export_omex(scenario: Path = typer.Argument(..., help="scenario TOML file"),
                 out: Path = typer.Option(Path("raadsim.omex"), "--out",
-                                         help="COMBINE archive to write")) -> None:
+                                         help="COMBINE archive to write"),
+                overwrite: bool = _overwrite_option()) -> None:
     """COMBINE archive: the SBML model, SED-ML reproducing the run, and the scenario."""
     from .io.omex import write_omex
-    from .io.scenario import load_scenario
 
     with _reported():
-        sc, cat = load_scenario(scenario)
-        write_omex(sc, out, cat)
-    console.print(f"wrote {out} (model.xml, simulation.sedml, scenario.json, manifest.xml)")
+        sc, cat, inputs = _load(scenario)
+        with _writing(out, "file", overwrite, inputs):
+            write_omex(sc, out, cat)
+    _say(f"wrote {out} (model.xml, simulation.sedml, scenario.json, manifest.xml)")
 
 
 @export_app.command("petab")
 def export_petab(out: Path = typer.Option(Path("raadsim-petab"), "--out",
-                                          help="directory for the PEtab problem")) -> None:
+                                          help="directory for the PEtab problem"),
+                 overwrite: bool = _overwrite_option()) -> None:
     """The psychedelic PK/PD calibration problem (calibration records only) in PEtab v1."""
     from .evidence.petab_problem import write_petab
 
-    with _reported():
+    with _reported(), _writing(out, "dir", overwrite):
         write_petab(out)
-    console.print(f"wrote {out}/problem.yaml, model.xml, conditions.tsv, observables.tsv, "
-                  "measurements.tsv, parameters.tsv (petab lint: ok)")
+    _say(f"wrote {out}/problem.yaml, model.xml, conditions.tsv, observables.tsv, "
+         "measurements.tsv, parameters.tsv (petab lint: ok)")
 
 
 data_app = typer.Typer(no_args_is_help=True,
@@ -532,7 +730,7 @@ def data_compare(data: Path = typer.Argument(..., help="NONMEM-style CSV"),
                  out: Path = typer.Option(Path("raadsim-data"), "--out",
                                           help="output directory"),
                  executor: str = typer.Option("serial", help="serial, processes or dask"),
-                 ) -> None:
+                 overwrite: bool = _overwrite_option()) -> None:
     """Simulate every subject of the dataset; write predictions.csv, summary.json and an
     observed-vs-predicted plot."""
     from .evidence.nonmem_predict import predict
@@ -540,16 +738,17 @@ def data_compare(data: Path = typer.Argument(..., help="NONMEM-style CSV"),
     from .report.observed_vs_predicted import summarize, write_observed_vs_predicted
 
     with _reported():
+        executor = _check_executor(executor, "")
         ds = read_dataset(data, mapping)
-        table = predict(ds, executor=executor)
-        write_observed_vs_predicted(table, out, title=f"raadsim vs {data.name}",
-                                    meta={"data": str(data), "mapping": str(mapping)})
+        with _writing(out, "dir", overwrite, [data, mapping]):
+            table = predict(ds, executor=executor)
+            write_observed_vs_predicted(table, out, title=f"raadsim vs {data.name}",
+                                        meta={"data": str(data), "mapping": str(mapping)})
         summary = summarize(table)
     gm, w2 = summary["overall"]["gmfe"], summary["overall"]["within_2fold"]
     stats = ("no positive observations to compare" if gm is None else
              f"geometric mean fold error {gm:.3g}, within 2-fold {100 * w2:.0f} %")
-    console.print(f"{len(table)} observations of {len(ds.ids)} subjects; {stats}; "
-                  f"wrote {out}/")
+    _say(f"{len(table)} observations of {len(ds.ids)} subjects; {stats}; wrote {out}/")
 
 
 @data_app.command("fit")
@@ -558,7 +757,8 @@ def data_fit(data: Path = typer.Argument(..., help="NONMEM-style CSV"),
              param: list[str] = typer.Option(..., "--param", help="parameter name or pattern "
                                              "to scale (repeat), e.g. 'Vc_*_ketamine'"),
              out: Path = typer.Option(Path("raadsim-data-fit"), "--out",
-                                      help="output directory")) -> None:
+                                      help="output directory"),
+             overwrite: bool = _overwrite_option()) -> None:
     """Fit one factor per parameter pattern to the dataset (least squares on log
     concentrations); write fit.json, predictions.csv and the observed-vs-predicted plot."""
     from .evidence.data_fit import fit_data
@@ -568,22 +768,23 @@ def data_fit(data: Path = typer.Argument(..., help="NONMEM-style CSV"),
 
     with _reported():
         ds = read_dataset(data, mapping)
-        f = fit_data(ds, param)
-        with atomic_dir(out) as tmp:
-            write_json(tmp / "fit.json", {
-                "data": str(data), "factors": f.factors, "values_by_subject": f.values,
-                "n_used": f.n_used, "n_excluded_nonpositive": f.n_excluded,
-                "rms_log_residual_before": f.rms_log_before,
-                "rms_log_residual_after": f.rms_log_after, "converged": f.success,
-                "message": f.message})
-            f.table.to_csv(tmp / "predictions.csv", index=False, float_format="%.8g")
-            plot_observed_vs_predicted(f.table.rename(columns={"PRED_after": "PRED"}),
-                                       tmp / "observed_vs_predicted.png",
-                                       title=f"fitted to {data.name}")
+        with _writing(out, "dir", overwrite, [data, mapping]):
+            f = fit_data(ds, param)
+            with atomic_dir(out) as tmp:
+                write_json(tmp / "fit.json", {
+                    "data": str(data), "factors": f.factors, "values_by_subject": f.values,
+                    "n_used": f.n_used, "n_excluded_nonpositive": f.n_excluded,
+                    "rms_log_residual_before": f.rms_log_before,
+                    "rms_log_residual_after": f.rms_log_after, "converged": f.success,
+                    "message": f.message})
+                f.table.to_csv(tmp / "predictions.csv", index=False, float_format="%.8g")
+                plot_observed_vs_predicted(f.table.rename(columns={"PRED_after": "PRED"}),
+                                           tmp / "observed_vs_predicted.png",
+                                           title=f"fitted to {data.name}")
     for k, v in f.factors.items():
-        console.print(f"{k}: × {v:.4g}")
-    console.print(f"RMS log residual {f.rms_log_before:.4f} → {f.rms_log_after:.4f} "
-                  f"({f.n_used} observations); wrote {out}/")
+        _say(f"{k}: × {v:.4g}")
+    _say(f"RMS log residual {f.rms_log_before:.4f} → {f.rms_log_after:.4f} "
+         f"({f.n_used} observations); wrote {out}/")
 
 
 @app.command()
@@ -591,21 +792,24 @@ def report(
     directory: Path = typer.Argument(..., metavar="DIR",
                                      help="output of raadsim run, simulate, trial or validate"),
     out: Path | None = typer.Option(None, "--out", help="HTML file (default DIR/report.html)"),
+    overwrite: bool = _overwrite_option(),
 ) -> None:
     """One self-contained HTML report (figures, tables, scenario, parameters with sources,
     scorecard) of a run, trial or validation output directory."""
-    from .report.html_report import detect_kind, write_report
+    from .report.html_report import detect_kind, report_inputs, write_report
 
+    target = out if out is not None else directory / "report.html"
     with _reported():
         kind = detect_kind(directory)
-        path = write_report(directory, out)
-    console.print(f"wrote {path} ({kind} report)")
+        with _writing(target, "file", overwrite, report_inputs(directory)):
+            path = write_report(directory, target)
+    _say(f"wrote {path} ({kind} report)")
 
 
 @app.command("app")
 def app_cmd(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
-    port: int = typer.Option(8050, help="port"),
+    port: int = typer.Option(8050, min=1, max=65535, help="port"),
     debug: bool = typer.Option(False, help="Dash debug mode (reloads on code changes)"),
 ) -> None:
     """Start the local web explorer (Dash): pick a scenario, see the cascade, compare two
@@ -616,13 +820,12 @@ def app_cmd(
         except ImportError as exc:
             raise InputError("raadsim app", str(exc), "the app extra: pip install "
                              "'raadsim[app]'") from None
-        if not 0 < port < 65536:
-            raise InputError("--port", port, "a port from 1 to 65535")
         import logging
 
+        _check_listen(host, port)
         if not debug:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-        console.print(f"raadsim explorer on http://{host}:{port}/ (Ctrl-C stops it)")
+        _say(f"raadsim explorer on http://{host}:{port}/ (Ctrl-C stops it)")
         create_app().run(host=host, port=port, debug=debug)
 
 

@@ -200,7 +200,8 @@ def test_bad_inputs_fail_before_any_run(scenario, monkeypatch, change, field):
 # -- output files ---------------------------------------------------------------------------
 def test_write_sensitivity(morris, sobol, tmp_path):
     out = write_sensitivity(morris, tmp_path / "morris")
-    assert sorted(p.name for p in out.iterdir()) == ["sensitivity.csv", "sensitivity.json",
+    assert sorted(p.name for p in out.iterdir()) == [".raadsim-output", "sensitivity.csv",
+                                                     "sensitivity.json",
                                                      "sensitivity.png"]
     csv = pd.read_csv(out / "sensitivity.csv")
     assert len(csv) == 12 and {"parameter", "layer", "kind", "low", "high", "mu_star"} <= \

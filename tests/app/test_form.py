@@ -10,7 +10,7 @@ from raadsim.errors import InputError
 
 def test_defaults_are_a_valid_scenario():
     sc, _ = form.scenario_of(form.DEFAULTS)
-    assert sc.subject.condition == "trd" and sc.dose[0].infusion == "40 min"
+    assert sc.subject.condition == "trd" and str(sc.dose[0].infusion) == "40 min"
     sc_b, _ = form.scenario_of(form.DEFAULTS_B)
     assert sc_b.dose[0].drug == "psilocybin" and sc_b.dose[0].infusion is None
 

@@ -34,4 +34,6 @@ def test_assets_are_served_locally():
 
 def test_bad_port_is_one_line_exit_2():
     res = CliRunner().invoke(cli, ["app", "--port", "70000"])
-    assert res.exit_code == 2 and res.output.strip().startswith("error: --port")
+    line = res.output.strip()
+    assert res.exit_code == 2 and line.startswith("error:") and "--port" in line
+    assert len(line.splitlines()) == 1

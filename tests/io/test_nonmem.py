@@ -96,7 +96,7 @@ def test_round_trip_prediction_equals_noise_free_data(round_trip):
     assert (table["unit"] == "ng/mL").all()
     sc = ds.scenarios[2]
     assert sc.subject.weight == WEIGHTS[2]
-    assert sc.dose[0].infusion == "0.666666666667 h"
+    assert str(sc.dose[0].infusion) == "0.666666666667 h"
     assert sc.simulation.observables == list(OBS.values())
 
 
@@ -117,7 +117,7 @@ def test_units_time_in_minutes_and_dv_in_ug_per_l(tmp_path, round_trip):
     # same data, TIME in min and DV in µg/L (= ng/mL numerically): same predictions
     path = _write(tmp_path, _noise_free(time_unit="min"))
     ds = read_dataset(path, _mapping(time_unit="min", dv_unit="µg/L"))
-    assert ds.scenarios[1].dose[0].infusion == "40 min"
+    assert str(ds.scenarios[1].dose[0].infusion) == "40 min"
     table = predict(ds)
     np.testing.assert_allclose(table["time_h"], ref["time_h"], rtol=1e-12)
     np.testing.assert_allclose(table["PRED"], ref["PRED"], rtol=1e-6)
@@ -151,7 +151,7 @@ def test_executor_processes_gives_the_same_table(round_trip):
 def test_infusion_via_rate_and_via_dur_give_the_same_scenario(tmp_path):
     ds = read_dataset(_write(tmp_path, SMALL), MAPPING)
     a, b = ds.scenarios[1].dose[0], ds.scenarios[2].dose[0]
-    assert a.infusion == b.infusion == "0.666666666667 h"
+    assert a.infusion == b.infusion and str(a.infusion) == "0.666666666667 h"
     by_rate = SMALL.replace("1,0,1,35,52.5,.,", "1,0,1,35,52.5,.,")
     by_dur = SMALL.replace("1,0,1,35,52.5,.,", "1,0,1,35,.,0.66666666666667,")
     s1 = read_dataset(_write(tmp_path, by_rate, "r.csv"), MAPPING).scenarios[1]
@@ -169,11 +169,11 @@ def test_addl_ii_expand_to_repeated_doses(tmp_path):
     text = SMALL.replace("1,0,1,35,52.5,.,0,0,0", "1,0,1,35,52.5,.,12,3,0")
     ds = read_dataset(_write(tmp_path, text), MAPPING)
     d = ds.scenarios[1].dose[0]
-    assert d.repeat is not None and d.repeat.count == 4 and d.repeat.every == "12 h"
+    assert d.repeat is not None and d.repeat.count == 4 and str(d.repeat.every) == "12 h"
     assert d.times_h() == (0.0, 12.0, 24.0, 36.0)
     adm = ds.scenarios[1].administrations(ds.catalogue)[0]
     assert adm.times_h == (0.0, 12.0, 24.0, 36.0) and adm.amount_mg == 35.0
-    assert ds.scenarios[1].simulation.end == "36 h"
+    assert str(ds.scenarios[1].simulation.end) == "36 h"
     explicit = "\n".join([SMALL.splitlines()[0],
                           *(f"1,{t},1,35,52.5,.,.,.,0,1,.,1,70" for t in (0, 12, 24, 36))])
     ex = read_dataset(_write(tmp_path, explicit + "\n", "e.csv"), MAPPING)
@@ -254,7 +254,7 @@ def test_invalid_covariate_value_names_first_row_of_the_id(tmp_path):
     with pytest.raises(InputError) as exc:
         read_dataset(_write(tmp_path, text), MAPPING)
     assert exc.value.field == "data.csv row 6, column WT"
-    assert "positive body weight" in str(exc.value)
+    assert "human body weight from 2 to 300 kg" in str(exc.value)
 
 
 def test_missing_column_and_missing_covariate_column(tmp_path):
@@ -336,7 +336,7 @@ def test_summary_statistics():
 def test_write_outputs(tmp_path):
     out = ovp.write_observed_vs_predicted(_table(), tmp_path / "cmp", title="synthetic",
                                           meta={"data": "x.csv"})
-    assert sorted(p.name for p in out.iterdir()) == sorted(ovp.FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted([".raadsim-output", *ovp.FILES])
     summary = json.loads((out / "summary.json").read_text())
     assert summary["meta"] == {"data": "x.csv"}
     assert pd.read_csv(out / "predictions.csv").shape == (4, 6)
@@ -352,9 +352,11 @@ def test_write_outputs_is_atomic(tmp_path, monkeypatch):
         ovp.write_observed_vs_predicted(_table(), tmp_path / "cmp")
     assert list(tmp_path.iterdir()) == []  # no partial directory, no temporary left over
     # an earlier complete output is kept intact
-    (tmp_path / "cmp").mkdir()
-    (tmp_path / "cmp" / "predictions.csv").write_text("old")
+    monkeypatch.undo()
+    ovp.write_observed_vs_predicted(_table().head(1), tmp_path / "cmp")
+    before = (tmp_path / "cmp" / "predictions.csv").read_text()
+    monkeypatch.setattr(ovp, "plot_observed_vs_predicted", broken)
     with pytest.raises(RuntimeError):
         ovp.write_observed_vs_predicted(_table(), tmp_path / "cmp")
     assert [p.name for p in tmp_path.iterdir()] == ["cmp"]
-    assert (tmp_path / "cmp" / "predictions.csv").read_text() == "old"
+    assert (tmp_path / "cmp" / "predictions.csv").read_text() == before

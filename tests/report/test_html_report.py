@@ -81,8 +81,8 @@ def run_dir(tmp_path_factory):
 
 def test_run_records_its_scenario(run_dir):
     names = sorted(p.name for p in run_dir.iterdir())
-    assert names == ["figure.png", "model.json", "scenario.json", "spectra.json",
-                     "summary.json", "timecourse.csv"]
+    assert names == [".raadsim-output", "figure.png", "model.json", "scenario.json",
+                     "spectra.json", "summary.json", "timecourse.csv"]
     sc = json.loads((run_dir / "scenario.json").read_text())
     assert sc["dose"][0]["amount"] == "0.5 mg/kg" and sc["perturbation"] == [{"name": "lithium"}]
 

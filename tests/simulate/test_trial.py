@@ -189,8 +189,8 @@ def test_cli_trial_writes_all_outputs(tmp_path):
     assert res.exit_code == 0, res.output
     assert "trial endpoints" in res.output and "relapse after the last dose" in res.output
     names = sorted(p.name for p in (tmp_path / "o").iterdir())
-    assert names == ["figure.png", "models.json", "patients.parquet", "timecourse.csv",
-                     "trial.json", "trial_file.json"]
+    assert names == [".raadsim-output", "figure.png", "models.json", "patients.parquet",
+                     "timecourse.csv", "trial.json", "trial_file.json"]
     pts = pd.read_parquet(tmp_path / "o" / "patients.parquet")
     assert len(pts) == 16 and {"weight_kg", "genotype", "eta_clearance"} <= set(pts.columns)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..drugs.catalogue import builtin
 from ..errors import InputError, ModelError
-from ..io.scenario import Scenario
+from ..io.scenario import Dose, Scenario
 from ..io.trial_file import TrialFile, trial_from_dict
 from ..simulate import trial as trial_mod
 from ..simulate.simulator import POPULATION, default_simulator
@@ -84,9 +84,11 @@ def placebo_of(sc: Scenario) -> Scenario:
     doses = []
     for d in sc.dose:
         route = d.route if d.route in routes else "oral"
-        infusion = d.infusion if routes[route].infusion else None
-        doses.append(d.model_copy(update={"drug": "placebo", "amount": "0 mg",
-                                          "route": route, "infusion": infusion}))
+        raw = d.model_dump(exclude_none=True) | {"drug": "placebo", "amount": "0 mg",
+                                                 "route": route}
+        if not routes[route].infusion:
+            raw.pop("infusion", None)
+        doses.append(Dose.model_validate(raw))  # validated: amounts are parsed quantities
     return sc.model_copy(update={"dose": doses, "perturbation": []})
 
 

@@ -9,7 +9,8 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import InputError
-from .schema import Analyte, Drug, parse_analyte, parse_drug
+from ..userfiles import read_toml
+from .schema import Analyte, Drug, parse_analyte, parse_drug, parse_drug_file
 
 
 @dataclass
@@ -28,61 +29,66 @@ class Catalogue:
         return self.analytes[name]
 
     def with_drug_file(self, path: str | Path) -> Catalogue:
-        """A copy of this catalogue with a user's drug file (and its inline analytes) added."""
-        path = Path(path)
+        """A copy of this catalogue with a user's drug file (and its inline analytes) added;
+        errors name the file and the key."""
         where = str(path)
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError("drug_file", where, "an existing TOML drug file") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(where, "(file)", f"valid TOML ({exc})") from None
-        new = Catalogue(dict(self.analytes), dict(self.drugs))
-        for an, araw in raw.get("analytes", {}).items():
+        drug, analytes = parse_drug_file(read_toml(path, "drug file"), where)
+        for an in analytes:
             if an in self.analytes:
-                raise InputError(f"{where}.analytes.{an}", an, "a name not used by raadsim")
-            new.analytes[an] = parse_analyte(an, araw, f"{where}.analytes.{an}")
-        name = raw.get("name")
-        if not isinstance(name, str) or not name.isidentifier():
-            raise InputError(f"{where}.name", name, "a drug name made of letters, digits, _")
-        if name in self.drugs:
-            raise InputError(f"{where}.name", name, "a name not used by a built-in drug")
-        drug = parse_drug(name, raw, where)
-        new.drugs[name] = drug
+                raise InputError(f"{where}: analytes.{an}", an, "a name not used by raadsim")
+        if drug.name in self.drugs:
+            raise InputError(f"{where}: name", drug.name, "a name not used by a built-in drug")
+        new = Catalogue(self.analytes | analytes, self.drugs | {drug.name: drug})
         new.validate_drug(drug)
         return new
 
     def validate_drug(self, drug: Drug) -> None:
-        """Check that a drug's analytes exist and have PK for each species it is dosed in."""
+        """Check that a drug's analytes exist, have PK for each species it is dosed in, and
+        a liver compartment where a route doses into the liver."""
         for an in drug.composition:
             if an not in self.analytes:
-                raise InputError(f"{drug.source_file}.composition", an,
+                raise InputError(f"{drug.source_file}: composition.{an}", an,
                                  f"an analyte among {sorted(self.analytes)}")
-            for sp in drug.routes:
-                chain = [an, *self.metabolites_of(an, sp)]
-                for a in chain:
+            for sp, routes in drug.routes.items():
+                for a in [an, *self.metabolites_of(an, sp, drug.source_file)]:
                     if sp not in self.analytes[a].pk:
                         raise InputError(
-                            f"{drug.source_file}.routes.{sp}", sp,
+                            f"{drug.source_file}: routes.{sp}", sp,
                             f"a species for which analyte '{a}' has PK "
                             f"({sorted(self.analytes[a].pk)})",
                         )
+                self._check_liver(drug, an, sp, routes)
 
-    def metabolites_of(self, analyte: str, species: str) -> list[str]:
-        """All downstream metabolites of ``analyte`` in ``species`` (depth first)."""
+    def _check_liver(self, drug: Drug, analyte: str, species: str, routes: dict) -> None:
+        for r in routes.values():
+            for i, pw in enumerate(r.pathways):
+                if pw.into == "liver" and self.analytes[analyte].pk[species].structure \
+                        != "hepatic":
+                    raise InputError(
+                        f"{drug.source_file}: routes.{species}.{r.name}.pathway[{i}].into",
+                        "liver", f"'central': analyte '{analyte}' has no liver compartment "
+                        f"in {species} (a mammillary model)")
+
+    def metabolites_of(self, analyte: str, species: str, where: str = "drug file",
+                       _chain: tuple[str, ...] = ()) -> list[str]:
+        """All downstream metabolites of ``analyte`` in ``species`` (depth first); an unknown
+        metabolite or a cycle of metabolites is an :class:`InputError`."""
         out: list[str] = []
         pk = self.analytes[analyte].pk.get(species)
         if pk is None:
             return out
-        mets = list(pk.formation)
-        if pk.hepatic_metabolite:
-            mets.append(pk.hepatic_metabolite)
-        for m in mets:
+        chain = (*_chain, analyte)
+        for m in [*pk.formation, *([pk.hepatic_metabolite] if pk.hepatic_metabolite else [])]:
             if m not in self.analytes:
-                raise InputError(f"analytes.{analyte}.pk.{species}", m, "a known analyte")
+                raise InputError(f"{where}: analytes.{analyte}.pk.{species}", m,
+                                 f"a known analyte ({', '.join(sorted(self.analytes))})")
+            if m in chain:
+                raise InputError(f"{where}: analytes.{analyte}.pk.{species}", m,
+                                 "a metabolite that is not its own precursor")
             if m not in out:
                 out.append(m)
-                out.extend(x for x in self.metabolites_of(m, species) if x not in out)
+                out.extend(x for x in self.metabolites_of(m, species, where, chain)
+                           if x not in out)
         return out
 
 

@@ -6,15 +6,26 @@ psilocybin becomes psilocin). An *analyte* has pharmacokinetics per species and 
 affinity for each target. Built-in drugs live in ``data/drugs`` and analytes in
 ``data/analytes``; a user's own compound is one TOML file in the same format, with its
 analytes inline under ``[analytes.<name>]``. See ``data/examples/glun2b_antagonist.toml``.
+
+Files are validated by pydantic models of the format (``*Table``): strict types (``infusion =
+"no"`` is an error, not true), finite numbers, and the physical range of every parameter
+(volumes, clearances and rate constants above 0, bioavailability F and the unbound fraction
+fu in (0, 1], ...). Errors name the file and the key (``mine.toml: analytes.x.pk.human.
+params.Vc``). The validated tables are then turned into the frozen dataclasses below
+(:class:`Analyte`, :class:`Drug`), whose numbers are :class:`~raadsim.provenance.Param`\\ s.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from ..errors import InputError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from ..errors import InputError, from_validation_error
 from ..provenance import Param, param_from_table
+from ..units import convert
 from .chemistry import molar_mass
 
 SPECIES = ("human", "rat", "mouse")
@@ -46,28 +57,300 @@ PK_REQUIRED = {
 TARGET_UNITS = {"K": "uM", "efficacy": "dimensionless", "koff": "1/h"}
 K_BASES = ("unbound_brain", "plasma_total")
 
+Species = Literal["human", "rat", "mouse"]
+RouteName = Literal["iv", "intranasal", "oral", "im", "ip", "sc", "sublingual", "inhaled"]
+TargetName = Literal["nmdar", "ht2a", "trkb", "ampar", "sert"]
 
-def _table(raw: Any, where: str) -> dict[str, Any]:
+# Physical range of each parameter, in its model unit (or that unit per kg): (low, high, low
+# is excluded). The upper (and the volumes' lower) limits are far beyond any drug and keep
+# the model's rates within what the solver integrates (CL = 1e308 L/h or Vc = 1e-300 L used
+# to run for hours): volumes 0.1 mL to 100 000 L, flows up to 100 000 L/h, rate constants
+# up to 10 000 /h (a half-life of 0.25 s, below the 1 s the solver resolves).
+POSITIVE = (0.0, math.inf, True)
+FRACTION = (0.0, 1.0, True)  # 0 < x <= 1
+SHARE = (0.0, 1.0, False)  # 0 <= x <= 1
+VOLUME_L = (1e-4, 1e5, False)
+FLOW_L_PER_H = (0.0, 1e5, True)
+RATE_PER_H = (0.0, 1e4, True)
+FACTOR = (0.0, 1e3, True)
+PK_RANGES = {**dict.fromkeys(("Vc", "V2", "V3", "Vh"), VOLUME_L),
+             **dict.fromkeys(("CL", "Q2", "Q3", "Qh"), FLOW_L_PER_H),
+             "ke0": RATE_PER_H, "elimination_factor": FACTOR,
+             "kel_h": (0.0, 1e4, False), "kmet_h": (0.0, 1e4, False), "fu": FRACTION}
+# K in uM or ng/mL: from 1 fM (or 1 ag/mL) to 1 M (or 1 mg/mL).
+TARGET_RANGES = {"K": (1e-9, 1e6, False), "efficacy": SHARE, "koff": RATE_PER_H}
+PATHWAY_RANGES = {"F": FRACTION, "ka": RATE_PER_H, "duration": (0.0, 17520.0, True),
+                  "device_mg": (0.0, 1e5, True), "later_device_factor": FACTOR}
+PATHWAY_UNITS = {"F": "dimensionless", "ka": "1/h", "duration": "h", "device_mg": "mg",
+                 "later_device_factor": "dimensionless"}
+# Reference weights of a PK model (kg): from a mouse to the heaviest humans.
+REFERENCE_WEIGHT_KG = (0.005, 300.0)
+# Inline analytes of one drug file: a parent and its metabolites (the catalogue has 11).
+MAX_ANALYTES_PER_FILE = 50
+
+
+# -- the file format (pydantic) ----------------------------------------------------------------
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+class ParamTable(_Table):
+    """A parameter table: ``value``, ``unit``, ``description``, optional ``low``/``high`` and
+    the provenance (what each ``kind`` needs is checked by
+    :class:`~raadsim.provenance.Provenance`)."""
+
+    value: float
+    unit: str
+    description: str
+    kind: Literal["literature", "fitted", "derived", "assumed"]
+    source: str | None = None
+    quote: str | None = None
+    note: str | None = None
+    fitted_to: list[str] | None = None
+    low: float | None = None
+    high: float | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ParamTable:
+        lo = -math.inf if self.low is None else self.low
+        hi = math.inf if self.high is None else self.high
+        if not lo <= self.value <= hi:
+            raise InputError("value", self.value, f"a value within [low, high] = [{lo}, {hi}]")
+        return self
+
+    def in_range(self, key: str | None, unit: str, bounds: tuple[float, float, bool]) -> None:
+        """Check the value, converted to ``unit`` (or ``unit``/kg), against ``bounds``;
+        errors name ``key.value`` (``value`` when ``key`` is None)."""
+        lo, hi, open_low = bounds
+        v = _converted(self, unit, key)
+        if not ((v > lo if open_low else v >= lo) and v <= hi):
+            low = f"above {lo:g}" if open_low else f"from {lo:g}"
+            high = "" if hi == math.inf else f", up to {hi:g}"
+            unit_text = "" if unit == "dimensionless" else f" (in {unit})"
+            raise InputError(f"{key}.value" if key else "value", self.value,
+                             f"a value {low}{high}{unit_text}")
+
+    def table(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+def _converted(p: ParamTable, unit: str, key: str | None) -> float:
+    """``p`` in ``unit`` or, for a per-body-weight value, in ``unit``/kg."""
+    for u in dict.fromkeys((unit, f"{unit}/kg" if unit != "dimensionless" else unit)):
+        if _convertible(p, u):
+            return convert(p.value, p.unit, u)
+    per_kg = "" if unit == "dimensionless" else f" or {unit}/kg"
+    raise InputError(f"{key}.unit" if key else "unit", p.unit,
+                     f"a unit convertible to {unit}{per_kg}")
+
+
+def _convertible(p: ParamTable, unit: str) -> bool:
+    try:
+        convert(1.0, p.unit, unit)
+    except InputError:
+        return False
+    return True
+
+
+def _check_params(tables: dict[str, ParamTable | None], units: dict[str, str],
+                  ranges: dict[str, tuple[float, float, bool]]) -> None:
+    for key, p in tables.items():
+        if p is not None:
+            p.in_range(key, units[key], ranges[key])
+
+
+class PKParams(_Table):
+    Vc: ParamTable | None = None
+    CL: ParamTable | None = None
+    Q2: ParamTable | None = None
+    V2: ParamTable | None = None
+    Q3: ParamTable | None = None
+    V3: ParamTable | None = None
+    Qh: ParamTable | None = None
+    Vh: ParamTable | None = None
+    kel_h: ParamTable | None = None
+    kmet_h: ParamTable | None = None
+    fu: ParamTable | None = None
+    ke0: ParamTable | None = None
+    elimination_factor: ParamTable | None = None
+
+    @model_validator(mode="after")
+    def _ranges(self) -> PKParams:
+        _check_params(self.given(), PK_UNITS, PK_RANGES)
+        for a, b in (("Q2", "V2"), ("Q3", "V3")):
+            if (getattr(self, a) is None) != (getattr(self, b) is None):
+                raise InputError(a if getattr(self, a) is None else b, None,
+                                 f"both {a} and {b} (a peripheral compartment needs both)")
+        return self
+
+    def given(self) -> dict[str, ParamTable]:
+        return {k: getattr(self, k) for k in PK_UNITS if getattr(self, k) is not None}
+
+
+class SpeciesPKTable(_Table):
+    structure: Literal["mammillary", "hepatic"] = "mammillary"
+    reference_weight_kg: float | None = None
+    scaling: Literal["allometric", "linear"] = "allometric"
+    params: PKParams = PKParams()
+    formation: dict[str, ParamTable] = {}
+    hepatic_metabolite: str | None = None
+    derive_from: Species | None = None
+
+    @field_validator("formation")
+    @classmethod
+    def _formation(cls, v: dict[str, ParamTable]) -> dict[str, ParamTable]:
+        for met, p in v.items():
+            p.in_range(f"formation.{met}", "dimensionless", SHARE)
+        if sum(_converted(p, "dimensionless", m) for m, p in v.items()) > 1 + 1e-9:
+            raise InputError("formation", sorted(v), "metabolite fractions that sum to at "
+                             "most 1")
+        return v
+
+    @model_validator(mode="after")
+    def _complete(self) -> SpeciesPKTable:
+        if self.derive_from is not None:
+            own = sorted(self.model_fields_set - {"derive_from", "params", "formation"})
+            if own:
+                raise InputError(own[0], getattr(self, own[0]), "no such key in a species "
+                                 "derived from another (only params and formation)")
+            return self
+        lo, hi = REFERENCE_WEIGHT_KG
+        w = self.reference_weight_kg
+        if w is None or not lo <= w <= hi:
+            raise InputError("reference_weight_kg", w, f"a weight from {lo:g} to {hi:g} kg")
+        missing = PK_REQUIRED[self.structure] - set(self.params.given())
+        if missing:
+            raise InputError("params", sorted(self.params.given()),
+                             f"also {sorted(missing)} (a {self.structure} model)")
+        if self.formation and self.structure != "mammillary":
+            raise InputError("formation", sorted(self.formation), "no formation fractions "
+                             "for a hepatic model (use hepatic_metabolite)")
+        if self.hepatic_metabolite is not None and self.structure != "hepatic":
+            raise InputError("hepatic_metabolite", self.hepatic_metabolite,
+                             "no hepatic_metabolite for a mammillary model (use formation)")
+        return self
+
+
+class TargetTable(_Table):
+    role: Literal["agonist", "antagonist", "blocker", "modulator"] = "agonist"
+    basis: Literal["unbound_brain", "plasma_total"] = "unbound_brain"
+    K: ParamTable
+    efficacy: ParamTable | None = None
+    koff: ParamTable | None = None
+
+    @model_validator(mode="after")
+    def _ranges(self) -> TargetTable:
+        # A mass concentration is converted with the molar mass when the model is built.
+        self.K.in_range("K", "uM" if _convertible(self.K, "uM") else "ng/mL",
+                        TARGET_RANGES["K"])
+        _check_params({"efficacy": self.efficacy, "koff": self.koff}, TARGET_UNITS,
+                      TARGET_RANGES)
+        return self
+
+
+class AnalyteTable(_Table):
+    name: str | None = None
+    label: str | None = None
+    formula: str
+    groups: list[str] = []
+    pk: dict[Species, SpeciesPKTable] = {}
+    targets: dict[TargetName, TargetTable] = {}
+
+    @model_validator(mode="after")
+    def _derived_from_above(self) -> AnalyteTable:
+        above: list[str] = []
+        for sp, t in self.pk.items():
+            if t.derive_from is not None and t.derive_from not in above:
+                raise InputError(f"pk.{sp}.derive_from", t.derive_from,
+                                 f"a species defined above: {above}")
+            above.append(sp)
+        return self
+
+
+class PathwayTable(_Table):
+    name: str = "main"
+    into: Literal["central", "liver"] = "central"
+    F: ParamTable | None = None
+    ka: ParamTable | None = None
+    duration: ParamTable | None = None
+    remainder_of: str | None = None
+    device_mg: ParamTable | None = None
+    later_device_factor: ParamTable | None = None
+
+    @model_validator(mode="after")
+    def _ranges(self) -> PathwayTable:
+        _check_params({k: getattr(self, k) for k in PATHWAY_RANGES}, PATHWAY_UNITS,
+                      PATHWAY_RANGES)
+        return self
+
+
+class RouteTable(_Table):
+    infusion: bool = False
+    pathway: list[PathwayTable] = [PathwayTable()]
+
+    @field_validator("pathway")
+    @classmethod
+    def _pathways(cls, v: list[PathwayTable]) -> list[PathwayTable]:
+        if not v:
+            raise InputError("pathway", v, "a list of [[pathway]] tables")
+        names: list[str] = []
+        for i, pw in enumerate(v):
+            if pw.name in names:
+                raise InputError(f"pathway[{i}].name", pw.name, "a name not used by another "
+                                 "pathway of this route")
+            if pw.remainder_of is not None and pw.remainder_of not in names:
+                raise InputError(f"pathway[{i}].remainder_of", pw.remainder_of,
+                                 f"an earlier pathway of this route: {names}")
+            names.append(pw.name)
+        return v
+
+
+class CompositionTable(ParamTable):
+    molar: bool = False
+
+    @model_validator(mode="after")
+    def _fraction(self) -> CompositionTable:
+        self.in_range(None, "dimensionless", FRACTION)
+        return self
+
+    def table(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True, exclude={"molar"})
+
+
+class DrugTable(_Table):
+    name: str | None = None
+    label: str | None = None
+    description: str = ""
+    formula: str | None = None
+    placebo: bool = False
+    composition: dict[str, CompositionTable] = {}
+    routes: dict[Species, dict[RouteName, RouteTable]] = {}
+    analytes: dict[str, AnalyteTable] = {}
+    sources: list[str] | dict[str, Any] | None = None
+    session: bool = True  # each dose is a treatment session (False: daily home medication)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DrugTable:
+        if len(self.analytes) > MAX_ANALYTES_PER_FILE:
+            raise InputError("analytes", f"{len(self.analytes)} analytes",
+                             f"at most {MAX_ANALYTES_PER_FILE} analytes in one file")
+        if not self.placebo and not self.composition:
+            raise InputError("composition", None, "at least one analyte (or placebo = true)")
+        if self.formula is None and any(c.molar for c in self.composition.values()):
+            raise InputError("formula", None, "a formula when composition is molar")
+        return self
+
+
+def _validated(model: type[_Table], raw: Any, where: str) -> Any:
     if not isinstance(raw, dict):
         raise InputError(where, raw, "a TOML table")
-    return raw
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise from_validation_error(exc, where) from None
 
 
-def _check_keys(raw: dict[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise InputError(f"{where}.{unknown[0]}", raw[unknown[0]], f"one of {sorted(allowed)}")
-
-
-def _param(raw: dict[str, Any], key: str, where: str, unit: str | None = None) -> Param:
-    if key not in raw:
-        raise InputError(f"{where}.{key}", None, "a parameter table (value, unit, provenance)")
-    p = param_from_table(key, raw[key], f"{where}.{key}")
-    if unit is not None:
-        p.in_unit(unit)  # raises InputError if the unit is incompatible
-    return p
-
-
+# -- what raadsim uses (built from the validated tables) ----------------------------------------
 @dataclass(frozen=True)
 class SpeciesPK:
     """Disposition of one analyte in one species."""
@@ -144,139 +427,89 @@ class Drug:
         return [s for s in SPECIES if s in self.routes]
 
 
-def parse_analyte(name: str, raw: dict[str, Any], where: str) -> Analyte:
-    """Build an :class:`Analyte` from its TOML table."""
-    raw = _table(raw, where)
-    _check_keys(raw, {"name", "label", "formula", "groups", "pk", "targets"}, where)
-    formula = raw.get("formula")
-    mm = molar_mass(formula, f"{where}.formula")
+def _at(file: str, key: str) -> str:
+    """Where a key of a file is, for errors and parameter origins: ``file: key``."""
+    return f"{file}: {key}"
+
+
+def _params(tables: dict[str, ParamTable], file: str, key: str) -> dict[str, Param]:
+    return {k: param_from_table(k, t.table(), _at(file, f"{key}.{k}")) for k, t in tables.items()}
+
+
+def _species_pk(t: SpeciesPKTable, base: SpeciesPK | None, file: str, key: str) -> SpeciesPK:
+    """One species' PK; a ``derive_from`` species is ``base`` scaled allometrically, with its
+    own sourced overrides (per-kilogram overrides are multiplied by the subject's weight, the
+    others replace the base value at the base reference weight)."""
+    params = _params(t.params.given(), file, f"{key}.params")
+    formation = _params(t.formation, file, f"{key}.formation")
+    if base is None:
+        weight = float(t.reference_weight_kg or 0.0)  # given: checked by SpeciesPKTable
+        return SpeciesPK(t.structure, weight, t.scaling, params, formation,
+                         t.hepatic_metabolite)
+    return SpeciesPK(base.structure, base.reference_weight_kg, "allometric",
+                     {**base.params, **params}, {**base.formation, **formation},
+                     base.hepatic_metabolite, derived_from=t.derive_from)
+
+
+def _analyte(name: str, t: AnalyteTable, file: str, key: str = "") -> Analyte:
+    pre = f"{key}." if key else ""
     pk: dict[str, SpeciesPK] = {}
-    for sp, spraw in _table(raw.get("pk", {}), f"{where}.pk").items():
-        w = f"{where}.pk.{sp}"
-        if sp not in SPECIES:
-            raise InputError(w, sp, f"a species among {SPECIES}")
-        spraw = _table(spraw, w)
-        _check_keys(
-            spraw,
-            {"structure", "reference_weight_kg", "scaling", "params", "formation",
-             "hepatic_metabolite", "derive_from"},
-            w,
-        )
-        base = spraw.get("derive_from")
-        if base is not None:
-            if base not in pk:
-                raise InputError(f"{w}.derive_from", base, f"a species defined above: {sorted(pk)}")
-            pk[sp] = _derived_species(pk[base], spraw, w)
-            continue
-        structure = spraw.get("structure", "mammillary")
-        if structure not in STRUCTURES:
-            raise InputError(f"{w}.structure", structure, f"one of {STRUCTURES}")
-        scaling = spraw.get("scaling", "allometric")
-        if scaling not in SCALINGS:
-            raise InputError(f"{w}.scaling", scaling, f"one of {SCALINGS}")
-        praw = _table(spraw.get("params", {}), f"{w}.params")
-        _check_keys(praw, set(PK_UNITS), f"{w}.params")
-        params = {k: param_from_table(k, praw[k], f"{w}.params.{k}") for k in praw}
-        for k, p in params.items():
-            _check_param_unit(p, PK_UNITS[k], f"{w}.params.{k}")
-        missing = PK_REQUIRED[structure] - set(params)
-        if missing:
-            raise InputError(f"{w}.params", sorted(params), f"also {sorted(missing)}")
-        for pair in (("Q2", "V2"), ("Q3", "V3")):
-            if (pair[0] in params) != (pair[1] in params):
-                raise InputError(f"{w}.params", sorted(params), f"both {pair[0]} and {pair[1]}")
-        formation = {
-            met: _param(_table(spraw.get("formation", {}), f"{w}.formation"), met,
-                        f"{w}.formation", "dimensionless")
-            for met in spraw.get("formation", {})
-        }
-        ref_w = spraw.get("reference_weight_kg")
-        if not isinstance(ref_w, int | float) or ref_w <= 0:
-            raise InputError(f"{w}.reference_weight_kg", ref_w, "a positive number (kg)")
-        pk[sp] = SpeciesPK(
-            structure=structure,
-            reference_weight_kg=float(ref_w),
-            scaling=scaling,
-            params=params,
-            formation=formation,
-            hepatic_metabolite=spraw.get("hepatic_metabolite"),
-        )
-    targets: dict[str, Target] = {}
-    for tname, traw in _table(raw.get("targets", {}), f"{where}.targets").items():
-        w = f"{where}.targets.{tname}"
-        if tname not in TARGETS:
-            raise InputError(w, tname, f"a target among {TARGETS}")
-        traw = _table(traw, w)
-        role = traw.get("role", "agonist")
-        if role not in ("agonist", "antagonist", "blocker", "modulator"):
-            raise InputError(f"{w}.role", role, "agonist, antagonist, blocker or modulator")
-        basis = traw.get("basis", "unbound_brain")
-        if basis not in K_BASES:
-            raise InputError(f"{w}.basis", basis, f"one of {K_BASES}")
-        ptabs = {k: v for k, v in traw.items() if k not in ("role", "basis")}
-        _check_keys(ptabs, set(TARGET_UNITS), w)
-        tparams = {k: param_from_table(k, ptabs[k], f"{w}.{k}") for k in ptabs}
-        for k, p in tparams.items():
-            if k == "K":
-                try:
-                    p.in_unit("uM")
-                except InputError:
-                    p.in_unit("ng/mL")  # mass concentration, converted with the molar mass
-            else:
-                p.in_unit(TARGET_UNITS[k])
-        targets[tname] = Target(name=tname, role=role, params=tparams, basis=basis)
-        if "K" not in targets[tname].params:
-            raise InputError(f"{w}.K", None, "an affinity K (unbound concentration, e.g. uM)")
-    groups = raw.get("groups", [])
-    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
-        raise InputError(f"{where}.groups", groups, "a list of group names")
-    return Analyte(
-        name=name,
-        label=str(raw.get("label", name)),
-        formula=formula,
-        molar_mass=mm,
-        groups=tuple(groups),
-        pk=pk,
-        targets=targets,
-    )
+    for sp, spt in t.pk.items():
+        base = pk[spt.derive_from] if spt.derive_from is not None else None
+        pk[sp] = _species_pk(spt, base, file, f"{pre}pk.{sp}")
+    targets = {}
+    for tname, tt in t.targets.items():
+        tables = {k: v for k, v in (("K", tt.K), ("efficacy", tt.efficacy),
+                                    ("koff", tt.koff)) if v is not None}
+        targets[tname] = Target(tname, _params(tables, file, f"{pre}targets.{tname}"),
+                                tt.role, tt.basis)
+    return Analyte(name=name, label=t.label or name, formula=t.formula,
+                   molar_mass=molar_mass(t.formula, _at(file, f"{pre}formula")),
+                   groups=tuple(t.groups), pk=pk, targets=targets)
 
 
-def _derived_species(base: SpeciesPK, spraw: dict[str, Any], where: str) -> SpeciesPK:
-    """PK of another species scaled from ``base`` (allometry), with sourced overrides.
-
-    Overrides whose unit is per kilogram (e.g. ``L/h/kg``) are multiplied by the subject's
-    weight; the others replace the base value at the base reference weight.
-    """
-    praw = _table(spraw.get("params", {}), f"{where}.params")
-    _check_keys(praw, set(PK_UNITS), f"{where}.params")
-    params = dict(base.params)
-    for k in praw:
-        params[k] = param_from_table(k, praw[k], f"{where}.params.{k}")
-        _check_param_unit(params[k], PK_UNITS[k], f"{where}.params.{k}")
-    formation = dict(base.formation)
-    for met, fraw in _table(spraw.get("formation", {}), f"{where}.formation").items():
-        formation[met] = param_from_table(met, fraw, f"{where}.formation.{met}")
-    return SpeciesPK(
-        structure=base.structure,
-        reference_weight_kg=base.reference_weight_kg,
-        scaling="allometric",
-        params=params,
-        formation=formation,
-        hepatic_metabolite=base.hepatic_metabolite,
-        derived_from=spraw["derive_from"],
-    )
+def parse_analyte(name: str, raw: Any, file: str) -> Analyte:
+    """Build an :class:`Analyte` from its TOML document (``file``: where it was read)."""
+    return _analyte(name, _validated(AnalyteTable, raw, file), file)
 
 
-def _check_param_unit(p: Param, unit: str, where: str) -> None:
-    """Accept ``unit`` or ``unit/kg`` (per body weight)."""
-    try:
-        p.in_unit(unit)
-    except InputError:
-        try:
-            p.in_unit(f"{unit}/kg" if unit != "dimensionless" else unit)
-        except InputError:
-            raise InputError(where, f"{p.value} {p.unit}", f"a value in {unit} or {unit}/kg"
-                             ) from None
+def _pathway(t: PathwayTable, file: str, key: str) -> Pathway:
+    tables = {k: getattr(t, k) for k in PATHWAY_UNITS if getattr(t, k) is not None}
+    p = _params(tables, file, key)
+    return Pathway(name=t.name, into=t.into, F=p.get("F"), ka=p.get("ka"),
+                   duration=p.get("duration"), remainder_of=t.remainder_of,
+                   device_mg=p.get("device_mg"), later_device_factor=p.get("later_device_factor"))
+
+
+def _route(name: str, t: RouteTable, file: str, key: str) -> Route:
+    return Route(name, t.infusion, tuple(_pathway(pw, file, f"{key}.pathway[{i}]")
+                                         for i, pw in enumerate(t.pathway)))
+
+
+def _drug(name: str, t: DrugTable, file: str) -> Drug:
+    mm = molar_mass(t.formula, _at(file, "formula")) if t.formula else None
+    composition = {an: (param_from_table(an, c.table(), _at(file, f"composition.{an}")),
+                        c.molar) for an, c in t.composition.items()}
+    routes = {sp: {r: _route(r, rt, file, f"routes.{sp}.{r}") for r, rt in rs.items()}
+              for sp, rs in t.routes.items()}
+    return Drug(name=name, label=t.label or name, description=t.description, formula=t.formula,
+                molar_mass=mm, placebo=t.placebo, composition=composition, routes=routes,
+                source_file=file, session=t.session)
+
+
+def parse_drug(name: str, raw: Any, file: str) -> Drug:
+    """Build a :class:`Drug` from its TOML document (without its inline analytes: see
+    :func:`parse_drug_file`)."""
+    return _drug(name, _validated(DrugTable, raw, file), file)
+
+
+def parse_drug_file(raw: Any, file: str) -> tuple[Drug, dict[str, Analyte]]:
+    """A user's drug file: the drug and its inline analytes (``[analytes.<name>]``)."""
+    t = _validated(DrugTable, raw, file)
+    if t.name is None or not t.name.isidentifier():
+        raise InputError(_at(file, "name"), t.name, "a drug name made of letters, digits, _")
+    analytes = {an: _analyte(an, at, file, f"analytes.{an}") for an, at in t.analytes.items()}
+    return _drug(t.name, t, file), analytes
 
 
 def is_per_kg(p: Param, unit: str) -> bool:
@@ -286,91 +519,3 @@ def is_per_kg(p: Param, unit: str) -> bool:
         return False
     except InputError:
         return True
-
-
-def _parse_pathway(raw: dict[str, Any], where: str) -> Pathway:
-    raw = _table(raw, where)
-    _check_keys(
-        raw,
-        {"name", "into", "F", "ka", "duration", "remainder_of", "device_mg",
-         "later_device_factor"},
-        where,
-    )
-    into = raw.get("into", "central")
-    if into not in ("central", "liver"):
-        raise InputError(f"{where}.into", into, "'central' or 'liver'")
-
-    def opt(key: str, unit: str) -> Param | None:
-        return _param(raw, key, where, unit) if key in raw else None
-
-    return Pathway(
-        name=str(raw.get("name", "main")),
-        into=into,
-        F=opt("F", "dimensionless"),
-        ka=opt("ka", "1/h"),
-        duration=opt("duration", "h"),
-        remainder_of=raw.get("remainder_of"),
-        device_mg=opt("device_mg", "mg"),
-        later_device_factor=opt("later_device_factor", "dimensionless"),
-    )
-
-
-def parse_drug(name: str, raw: dict[str, Any], where: str) -> Drug:
-    """Build a :class:`Drug` from its TOML document (without inline analytes)."""
-    raw = _table(raw, where)
-    _check_keys(
-        raw,
-        {"name", "label", "description", "formula", "placebo", "composition", "routes",
-         "analytes", "sources", "session"},
-        where,
-    )
-    formula = raw.get("formula")
-    mm = molar_mass(formula, f"{where}.formula") if formula else None
-    composition: dict[str, tuple[Param, bool]] = {}
-    for an, craw in _table(raw.get("composition", {}), f"{where}.composition").items():
-        w = f"{where}.composition.{an}"
-        craw = dict(_table(craw, w))
-        molar = bool(craw.pop("molar", False))
-        if molar and mm is None:
-            raise InputError(f"{where}.formula", None, "a formula when composition is molar")
-        composition[an] = (param_from_table(an, craw, w), molar)
-    routes: dict[str, dict[str, Route]] = {}
-    for sp, sraw in _table(raw.get("routes", {}), f"{where}.routes").items():
-        if sp not in SPECIES:
-            raise InputError(f"{where}.routes.{sp}", sp, f"a species among {SPECIES}")
-        routes[sp] = {}
-        for rname, rraw in _table(sraw, f"{where}.routes.{sp}").items():
-            w = f"{where}.routes.{sp}.{rname}"
-            if rname not in ROUTES:
-                raise InputError(w, rname, f"a route among {ROUTES}")
-            rraw = _table(rraw, w)
-            _check_keys(rraw, {"infusion", "pathway"}, w)
-            pws = rraw.get("pathway", [{}])
-            if not isinstance(pws, list) or not pws:
-                raise InputError(f"{w}.pathway", pws, "a list of [[pathway]] tables")
-            routes[sp][rname] = Route(
-                name=rname,
-                infusion=bool(rraw.get("infusion", False)),
-                pathways=tuple(_parse_pathway(p, f"{w}.pathway[{i}]") for i, p in enumerate(pws)),
-            )
-    placebo = bool(raw.get("placebo", False))
-    if not placebo and not composition:
-        raise InputError(f"{where}.composition", None, "at least one analyte (or placebo = true)")
-    return Drug(
-        name=name,
-        label=str(raw.get("label", name)),
-        description=str(raw.get("description", "")),
-        formula=formula,
-        molar_mass=mm,
-        placebo=placebo,
-        composition=composition,
-        routes=routes,
-        source_file=where,
-        session=_strict_bool(raw.get("session", True), f"{where}.session"),
-    )
-
-
-def _strict_bool(value: Any, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise InputError(where, value, "true or false")
-    return value

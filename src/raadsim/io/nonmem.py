@@ -70,10 +70,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, field_validator
 
 from ..drugs.catalogue import Catalogue, builtin
-from ..errors import InputError
+from ..errors import InputError, from_validation_error
 from ..model.build import build_model
 from ..units import convert, parse_dose, parse_time, ureg
-from .scenario import Scenario, Subject, _as_input_error, read_toml, scenario_from_dict
+from .scenario import Scenario, Subject, read_toml, scenario_from_dict
 
 REQUIRED = ("ID", "TIME", "EVID", "AMT", "CMT", "DV")
 OPTIONAL = ("MDV", "RATE", "DUR", "II", "ADDL", "SS")
@@ -196,7 +196,7 @@ def mapping_from_dict(raw: dict[str, Any], source: str = "mapping") -> NonmemMap
     try:
         m = NonmemMapping.model_validate(raw)
     except ValidationError as exc:
-        err = _as_input_error(exc)
+        err = from_validation_error(exc)
         raise InputError(f"{source}: {err.field}", err.value, err.accepted) from None
     m._source = source
     return m

@@ -10,19 +10,19 @@ The SED-ML (Level 1 Version 4, written with libsedml) reproduces ``raadsim run``
 
 The archive (written with libcombine) holds ``model.xml``, ``simulation.sedml``,
 ``scenario.json`` (the scenario as raadsim read it) and a manifest. It is written to a
-temporary file and renamed into place.
+temporary file and renamed into place (:func:`raadsim.io.outputs.atomic_file`).
 """
 
 from __future__ import annotations
 
 import math
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..drugs.catalogue import Catalogue
-from ..errors import ModelError
+from ..errors import InputError, ModelError
+from .outputs import atomic_file
 from .sbml_export import to_sbml
 from .scenario import Scenario
 
@@ -51,8 +51,9 @@ def time_course(sc: Scenario, t_start: float) -> TimeCourse:
     start, end, step = sc.window()
     n = round((end - start) / step)
     if not math.isclose(start + n * step, end, rel_tol=0, abs_tol=1e-9 * max(1.0, end)):
-        raise ModelError(f"the output interval {step} h does not divide the window "
-                         f"{start}–{end} h into whole steps, which SED-ML needs")
+        raise InputError("simulation.output_every", sc.simulation.output_every.given,
+                         f"an interval that divides the window {start:g}–{end:g} h into whole "
+                         "steps (a SED-ML uniform time course needs it)")
     return TimeCourse(start - t_start, end - t_start, n)
 
 
@@ -141,11 +142,15 @@ def write_omex(sc: Scenario, out: str | Path, cat: Catalogue | None = None) -> P
 
     ex = to_sbml(sc, cat)
     selected = sc.simulation.observables or list(ex.observables)
+    missing = [o for o in selected if o not in ex.observables]
+    if missing:
+        raise InputError("simulation.observables", missing[0],
+                         "an observable of the SBML model (eeg.* observables are computed "
+                         "after integration and are not part of it)")
     observables = {k: ex.observables[k] for k in selected}
     sedml = to_sedml(sc, observables, ex.t_start)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".raadsim-omex-") as work:
+    with tempfile.TemporaryDirectory(prefix=".raadsim-omex-") as work, \
+            atomic_file(out) as tmp:
         w = Path(work)
         (w / "model.xml").write_text(ex.sbml, encoding="utf-8")
         (w / "simulation.sedml").write_text(sedml, encoding="utf-8")
@@ -156,14 +161,7 @@ def write_omex(sc: Scenario, out: str | Path, cat: Catalogue | None = None) -> P
                                   ("scenario.json", JSON_FORMAT, False)):
             if not archive.addFile(str(w / name), f"./{name}", fmt, master):
                 raise ModelError(f"libcombine could not add {name} to the archive")
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        os.close(fd)
-        try:
-            if not archive.writeToFile(tmp):
-                raise ModelError(f"libcombine could not write {out}")
-            archive.cleanUp()
-            os.replace(tmp, out)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    return out
+        if not archive.writeToFile(str(tmp)):
+            raise ModelError(f"libcombine could not write {out}")
+        archive.cleanUp()
+    return Path(out)

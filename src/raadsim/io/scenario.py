@@ -19,23 +19,39 @@ A scenario names a subject, doses, optional perturbations and the simulation win
     end = "14 d"
     output_every = "10 min"
 
-Quantities are strings with units (pint). :func:`load_scenario` turns any problem into one
-:class:`~raadsim.errors.InputError` naming the field, the value and what is accepted.
+Quantities are strings with units (pint), read once into typed values
+(:class:`~raadsim.units.Quantity`: the value in its canonical unit, finite, inside the range
+of :mod:`raadsim.io.limits`, and the text as written, which is what the scenario writes back).
+Types are strict: ``weight_kg = true`` or ``count = "8"`` are errors, not coerced.
+:func:`load_scenario` turns any problem into one :class:`~raadsim.errors.InputError` naming
+the field, the value and what is accepted, before a model is built.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    PlainValidator,
+    StrictBool,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ..drugs.catalogue import Catalogue, builtin
 from ..drugs.schema import ROUTES, SPECIES
-from ..errors import InputError
+from ..errors import InputError, from_validation_error
+from ..model import eeg
+from ..model.build import build_model
 from ..model.covariates import Covariates
 from ..model.inputs import (
     Administration,
@@ -44,39 +60,95 @@ from ..model.inputs import (
     PerturbationInput,
     TrialContext,
 )
+from ..model.spec import ModelSpec
 from ..perturb.catalogue import validate
-from ..units import (
-    parse_concentration_uM,
-    parse_dose,
-    parse_duration,
-    parse_time,
-    parse_weight,
-)
+from ..units import EXPECT, Kind, Quantity, in_uM, read_quantity
+from ..userfiles import read_toml
+from . import limits
+from .limits import check_range
 
 CONDITIONS = ("healthy", "mdd", "trd", "bipolar_depression", "chronic_stress")
 DEFAULT_WEIGHT_KG = {"human": 70.0, "rat": 0.3, "mouse": 0.025, "culture": 1.0}
 SUBJECT_SPECIES = (*SPECIES, "culture")
+TIME_RANGE = f"from 1 s to {limits.MAX_TIME_H:g} h (two years)"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Unknown keys, non-finite numbers and coerced types (``"8"`` for 8) are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
-class _Timed(_Strict):
-    """An entry with an ``at`` time point (may be negative, e.g. a pretreatment)."""
+def _quantity(kind: Kind, check: Callable[[Quantity, str], None]) -> Any:
+    """A pydantic field type: text read as a :class:`Quantity` of ``kind`` and checked by
+    ``check(q, field)``; written back as the text."""
 
-    @field_validator("at", check_fields=False)
-    @classmethod
-    def _at(cls, v: str | None) -> str | None:
-        if v is not None:
-            parse_time(v, "at", allow_negative=True)
-        return v
+    def read(value: object, info: ValidationInfo) -> Quantity:
+        field = info.field_name or kind
+        q = read_quantity(value, field, kind)
+        check(q, field)
+        return q
 
+    return Annotated[Quantity, PlainValidator(read), PlainSerializer(lambda q: q.given)]
+
+
+def _time_point(q: Quantity, field: str) -> None:
+    check_range(field, q.given, q.value, -limits.MAX_TIME_H, limits.MAX_TIME_H, "h",
+                f"{EXPECT['time']}, a time")
+
+
+def _duration(q: Quantity, field: str) -> None:
+    if not limits.RESOLUTION_H <= q.value <= limits.MAX_TIME_H:
+        raise InputError(field, q.given, f"{EXPECT['time']}, {TIME_RANGE}"
+                         + (" (shorter: leave it out, a bolus)" if field == "infusion" and
+                            0 <= q.value < limits.RESOLUTION_H else ""))
+
+
+def _amount(q: Quantity, field: str) -> None:
+    if q.value < 0 or 0 < q.value < limits.MIN_DOSE:  # the upper limit depends on the
+        raise InputError(field, q.given, f"{EXPECT['dose']}: 0 or from "  # species
+                         f"{limits.MIN_DOSE:g} {q.unit}")
+
+
+def _concentration(q: Quantity, field: str) -> None:
+    if q.value < 0:
+        raise InputError(field, q.given, f"{EXPECT['concentration']}, not negative")
+    if q.unit == "uM":  # ng/mL: checked once the molar mass is known (Scenario.baths)
+        _check_uM(field, q.given, q.value)
+
+
+def _check_uM(field: str, given: object, uM: float) -> None:
+    if not (uM == 0 or limits.MIN_BATH_UM <= uM <= limits.MAX_BATH_UM):
+        raise InputError(field, given, f"a concentration of 0 or from {limits.MIN_BATH_UM:g} "
+                         f"to {limits.MAX_BATH_UM:g} uM")
+
+
+def _weight(q: Quantity, field: str) -> None:
+    """Nothing: the range depends on the species (Subject._weight_range)."""
+
+
+def hours(text: str, value: float) -> Quantity:
+    """A default time written as ``text`` (``value`` is what :func:`read_quantity` reads
+    from it: tests/reliability checks that they agree)."""
+    return Quantity(value, "h", text)
+
+
+TimePoint = _quantity("time", _time_point)
+Duration = _quantity("time", _duration)
+DoseAmount = _quantity("dose", _amount)
+BodyWeight = _quantity("weight", _weight)
+Concentration = _quantity("concentration", _concentration)
+
+
+def _one_of(field: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise InputError(field, value, f"one of {', '.join(allowed)}")
+    return value
 
 
 class Subject(_Strict):
     species: str = "human"
-    weight_kg: float | str | None = None
+    weight_kg: BodyWeight | None = None
     condition: str = "healthy"
     # covariates of the population PK models (data/parameters/covariates.toml); None: an
     # adult of 60 or younger, the popPK reference
@@ -94,129 +166,102 @@ class Subject(_Strict):
     @field_validator("species")
     @classmethod
     def _species(cls, v: str) -> str:
-        if v not in SUBJECT_SPECIES:
-            raise InputError("species", v, f"one of {', '.join(SUBJECT_SPECIES)}")
-        return v
+        return _one_of("species", v, SUBJECT_SPECIES)
 
     @field_validator("condition")
     @classmethod
     def _condition(cls, v: str) -> str:
-        if v not in CONDITIONS:
-            raise InputError("condition", v, f"one of {', '.join(CONDITIONS)}")
-        return v
+        return _one_of("condition", v, CONDITIONS)
 
-    @field_validator("weight_kg")
-    @classmethod
-    def _weight(cls, v: float | str | None) -> float | str | None:
-        if v is not None:
-            parse_weight(v, "weight_kg")
-        return v
+    @model_validator(mode="after")
+    def _weight_range(self) -> Subject:
+        w = self.weight_kg
+        if w is None:
+            return self
+        if self.species == "culture":
+            raise InputError("weight_kg", w.given, "no body weight for species culture "
+                             "(leave weight_kg out)")
+        lo, hi = limits.WEIGHT_RANGE_KG[self.species]
+        check_range("weight_kg", w.given, w.value, lo, hi, "kg",
+                    f"a {self.species} body weight")
+        return self
 
     @property
     def weight(self) -> float:
-        if self.weight_kg is None:
-            return DEFAULT_WEIGHT_KG[self.species]
-        return parse_weight(self.weight_kg, "weight_kg")
+        """Body weight in kg (the species' default when not given)."""
+        return DEFAULT_WEIGHT_KG[self.species] if self.weight_kg is None else self.weight_kg.value
 
 
 class Repeat(_Strict):
-    every: str
+    every: Duration
     count: int
-
-    @field_validator("every")
-    @classmethod
-    def _every(cls, v: str) -> str:
-        parse_duration(v, "every", "3.5 d")
-        return v
 
     @field_validator("count")
     @classmethod
     def _count(cls, v: int) -> int:
-        if v < 1:
-            raise InputError("count", v, "a whole number of administrations >= 1")
+        check_range("count", v, v, 1, limits.MAX_ADMINISTRATIONS, "",
+                    "a whole number of administrations")
         return v
 
 
-class Dose(_Timed):
+class Dose(_Strict):
     drug: str
-    amount: str
+    amount: DoseAmount
     route: str
-    infusion: str | None = None
-    at: str = "0 h"
+    infusion: Duration | None = None
+    at: TimePoint = hours("0 h", 0.0)
     repeat: Repeat | None = None
-
-    @field_validator("amount")
-    @classmethod
-    def _amount(cls, v: str) -> str:
-        parse_dose(v, "amount")
-        return v
 
     @field_validator("route")
     @classmethod
     def _route(cls, v: str) -> str:
-        if v not in ROUTES:
-            raise InputError("route", v, f"one of {', '.join(ROUTES)}")
-        return v
+        return _one_of("route", v, ROUTES)
 
-    @field_validator("infusion")
-    @classmethod
-    def _infusion(cls, v: str | None) -> str | None:
-        if v is not None:
-            parse_duration(v, "infusion", "40 min")
-        return v
+    @model_validator(mode="after")
+    def _last_dose(self) -> Dose:
+        last = self.times_h()[-1]
+        if self.repeat is not None and last > limits.MAX_TIME_H:
+            raise InputError("repeat", self.repeat.model_dump(),
+                             f"a schedule whose last dose is at most {limits.MAX_TIME_H:g} h "
+                             f"after time 0 (this one: {last:g} h)")
+        return self
 
     def times_h(self) -> tuple[float, ...]:
-        t0 = parse_time(self.at, "at", allow_negative=True)
+        """Scenario time (h) of every administration of this entry."""
+        t0 = self.at.value
         if self.repeat is None:
             return (t0,)
-        step = parse_time(self.repeat.every, "every")
+        step = self.repeat.every.value
         return tuple(t0 + i * step for i in range(self.repeat.count))
 
 
-class Bath(_Timed):
+class Bath(_Strict):
     """A drug applied to a cell culture or slice at a fixed concentration (species culture),
     washed out after ``duration`` (default: left on)."""
 
     drug: str
-    concentration: str
-    at: str = "0 h"
-    duration: str | None = None
-
-    @field_validator("duration")
-    @classmethod
-    def _duration(cls, v: str | None) -> str | None:
-        if v is not None:
-            parse_duration(v, "duration", "15 min")
-        return v
-
-    @field_validator("concentration")
-    @classmethod
-    def _conc(cls, v: str) -> str:
-        parse_concentration_uM(v, "concentration", 300.0)
-        return v
+    concentration: Concentration
+    at: TimePoint = hours("0 h", 0.0)
+    duration: Duration | None = None
 
 
-class Perturbation(_Timed):
+class Perturbation(_Strict):
     name: str
-    at: str | None = None
+    at: TimePoint | None = None
     genotype: str | None = None
 
 
 class Simulation(_Strict):
-    end: str = "7 d"
-    output_every: str = "10 min"
+    end: Duration = hours("7 d", 168.0)
+    output_every: Duration = hours("10 min", 10 / 60)
     observables: list[str] | None = None
 
-    @field_validator("end")
+    @field_validator("observables")
     @classmethod
-    def _end(cls, v: str) -> str:
-        parse_duration(v, "end", "14 d")
-        return v
-
-    @field_validator("output_every")
-    @classmethod
-    def _every(cls, v: str) -> str:
-        parse_duration(v, "output_every", "10 min")
+    def _some_observables(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and not v:
+            raise InputError("observables", v, "at least one observable such as "
+                             "'plasma.ketamine' (or no observables key: all of them)")
         return v
 
 
@@ -246,34 +291,55 @@ class Scenario(_Strict):
     simulation: Simulation = Simulation()
     drug_files: list[str] = []
 
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        self._check_species_entries()
+        self._check_doses()
+        self.window()
+        return self
+
+    def _check_species_entries(self) -> None:
+        if self.subject.species == "culture" and self.dose:
+            raise InputError("dose[0]", self.dose[0].drug,
+                             "no doses for species culture: use [[bath]] with a concentration")
+        if self.subject.species != "culture" and self.bath:
+            raise InputError("bath[0]", self.bath[0].drug, "bath entries only for species "
+                             "culture")
+
+    def _check_doses(self) -> None:
+        """Each dose within its per-weight limit; all administrations within the limit."""
+        species, weight = self.subject.species, self.subject.weight
+        for i, d in enumerate(self.dose):
+            limit = limits.max_mg_per_kg(species)
+            per_kg = d.amount.value if d.amount.unit == "mg/kg" else d.amount.value / weight
+            if per_kg > limit:
+                extra = "" if d.amount.unit == "mg/kg" else \
+                    f"; {limit * weight:g} mg for this {weight:g} kg subject"
+                raise InputError(f"dose[{i}].amount", d.amount.given,
+                                 f"a dose up to {limit:g} mg/kg for a {species} "
+                                 f"({limits.MAX_DOSE_MULTIPLE} times the anaesthetic dose of "
+                                 f"ketamine){extra}")
+        n = sum(len(d.times_h()) for d in self.dose)
+        if n > limits.MAX_ADMINISTRATIONS:
+            raise InputError("dose", f"{n} administrations",
+                             f"at most {limits.MAX_ADMINISTRATIONS} administrations in all")
+
     def digest(self) -> str:
         """A stable hash of the scenario content (for run metadata)."""
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
+    def drug_file_paths(self, base_dir: Path | None = None) -> list[Path]:
+        """The drug files, relative paths taken from ``base_dir`` (the scenario's folder)."""
+        return drug_file_paths(self.drug_files, base_dir)
+
     def catalogue(self, base_dir: Path | None = None) -> Catalogue:
         """The built-in catalogue plus this scenario's drug files."""
-        cat = builtin()
-        for f in self.drug_files:
-            p = Path(f)
-            if base_dir is not None and not p.is_absolute():
-                p = base_dir / p
-            cat = cat.with_drug_file(p)
-        return cat
+        return catalogue_of(self.drug_files, base_dir)
 
     def administrations(self, cat: Catalogue) -> list[Administration]:
         """Doses resolved against the catalogue; errors name the dose entry."""
-        out = []
-        species = self.subject.species
-        if species == "culture" and self.dose:
-            raise InputError("dose[0]", self.dose[0].drug,
-                             "no doses for species culture: use [[bath]] with a concentration")
-        if species != "culture" and self.bath:
-            raise InputError("bath[0]", self.bath[0].drug, "bath entries only for species culture")
-        for i, b in enumerate(self.bath):
-            drug = cat.drug(b.drug, f"bath[{i}].drug")
-            if drug.placebo or drug.molar_mass is None:
-                raise InputError(f"bath[{i}].drug", b.drug, "an active drug with a formula")
+        species, out = self.subject.species, []
         for i, d in enumerate(self.dose):
             where = f"dose[{i}]"
             drug = cat.drug(d.drug, f"{where}.drug")
@@ -284,81 +350,102 @@ class Scenario(_Strict):
                 raise InputError(f"{where}.route", d.route,
                                  f"a route {d.drug} allows in {species}: "
                                  f"{', '.join(sorted(drug.routes[species]))}")
-            route = drug.routes[species][d.route]
-            if d.infusion is not None and not route.infusion:
-                raise InputError(f"{where}.infusion", d.infusion,
+            if d.infusion is not None and not drug.routes[species][d.route].infusion:
+                raise InputError(f"{where}.infusion", d.infusion.given,
                                  f"no infusion: {d.route} {d.drug} is given at once")
-            value, per_kg = parse_dose(d.amount, f"{where}.amount")
-            amount = value * self.subject.weight if per_kg else value
-            infusion = parse_time(d.infusion, f"{where}.infusion") if d.infusion else None
-            out.append(Administration(i, d.drug, d.route, amount, d.times_h(), infusion,
-                                      value if per_kg else None, drug.session))
+            per_kg = d.amount.unit == "mg/kg"
+            amount = d.amount.value * self.subject.weight if per_kg else d.amount.value
+            out.append(Administration(i, d.drug, d.route, amount, d.times_h(),
+                                      None if d.infusion is None else d.infusion.value,
+                                      d.amount.value if per_kg else None, drug.session))
+        return out
+
+    def baths(self, cat: Catalogue) -> list[BathExposure]:
+        """Bath entries resolved against the catalogue (concentrations in µM)."""
+        out = []
+        for i, b in enumerate(self.bath):
+            drug = cat.drug(b.drug, f"bath[{i}].drug")
+            if drug.placebo or drug.molar_mass is None:
+                raise InputError(f"bath[{i}].drug", b.drug, "an active drug with a formula")
+            uM = in_uM(b.concentration, drug.molar_mass)
+            _check_uM(f"bath[{i}].concentration", b.concentration.given, uM)
+            out.append(BathExposure(b.drug, uM, b.at.value,
+                                    None if b.duration is None else b.duration.value))
         return out
 
     def model_inputs(self, cat: Catalogue) -> ModelInputs:
         """The scenario as the typed values the model builder reads (times in hours,
         amounts in mg, bath concentrations in µM); errors name the entry."""
-        start, _, _ = self.window()
-        baths = tuple(
-            BathExposure(b.drug, parse_concentration_uM(b.concentration,
-                                                        f"bath[{i}].concentration",
-                                                        cat.drugs[b.drug].molar_mass or 300.0),
-                         parse_time(b.at, f"bath[{i}].at", allow_negative=True),
-                         None if b.duration is None else parse_duration(
-                             b.duration, f"bath[{i}].duration", "15 min"))
-            for i, b in enumerate(self.bath))
-        perts = tuple(
-            PerturbationInput(p.name, parse_time(p.at, f"perturbation[{i}].at",
-                                                 allow_negative=True) if p.at else None,
-                              p.genotype)
-            for i, p in enumerate(self.perturbation))
+        perts = tuple(PerturbationInput(p.name, None if p.at is None else p.at.value,
+                                        p.genotype) for p in self.perturbation)
         return ModelInputs(self.subject.species, self.subject.weight, self.subject.condition,
-                           tuple(self.administrations(cat)), baths, perts, start,
-                           self.context.resolved(),
+                           tuple(self.administrations(cat)), tuple(self.baths(cat)), perts,
+                           self.window()[0], self.context.resolved(),
                            Covariates(self.subject.age_years, self.subject.ancestry))
 
     def validate_perturbations(self) -> None:
         """Names, genotypes and times of the perturbations (errors name the entry)."""
-
         for i, p in enumerate(self.perturbation):
-            at = parse_time(p.at, f"perturbation[{i}].at", allow_negative=True) if p.at else None
-            validate(p.name, p.genotype, at, f"perturbation[{i}]")
+            validate(p.name, p.genotype, None if p.at is None else p.at.value,
+                     f"perturbation[{i}]")
 
     def window(self) -> tuple[float, float, float]:
-        """(start, end, step) in hours; starts before 0 if something happens earlier."""
+        """(start, end, step) in hours; starts before 0 if something happens earlier. The
+        end must follow the first event and the grid have at most
+        :data:`~raadsim.io.limits.MAX_OUTPUT_POINTS` points."""
         times = [t for d in self.dose for t in d.times_h()]
-        times += [parse_time(b.at, "at", allow_negative=True) for b in self.bath]
-        times += [parse_time(p.at, "at", allow_negative=True) for p in self.perturbation if p.at]
+        times += [b.at.value for b in self.bath]
+        times += [p.at.value for p in self.perturbation if p.at is not None]
         start = min([0.0, *times])
-        end = parse_time(self.simulation.end, "simulation.end")
-        step = parse_time(self.simulation.output_every, "simulation.output_every")
+        sim = self.simulation
+        end, step = sim.end.value, sim.output_every.value
         if end <= start:
-            raise InputError("simulation.end", self.simulation.end, "a time after the first event")
+            raise InputError("simulation.end", sim.end.given, "a time after the first event "
+                             f"({start:g} h)")
+        if (end - start) / step > limits.MAX_OUTPUT_POINTS:
+            raise InputError("simulation.output_every", sim.output_every.given,
+                             f"an interval giving at most {limits.MAX_OUTPUT_POINTS} output "
+                             f"rows from {start:g} h to {end:g} h (at least "
+                             f"{(end - start) / limits.MAX_OUTPUT_POINTS * 3600:.3g} s)")
         return start, end, step
 
 
-def _as_input_error(exc: ValidationError) -> InputError:
-    err = exc.errors()[0]
-    loc = []
-    for part in err["loc"]:
-        if isinstance(part, int) and loc:
-            loc[-1] = f"{loc[-1]}[{part}]"
-        else:
-            loc.append(str(part))
-    field = ".".join(loc) or "scenario"
-    cause = err.get("ctx", {}).get("error")
-    if isinstance(cause, InputError):
-        if loc and cause.field.startswith(loc[-1] + "."):  # the validator named a sub-key
-            field = ".".join([*loc[:-1], cause.field])
-        elif loc and err["type"] == "value_error" and cause.field != loc[-1] \
-                and "." not in cause.field and "[" not in cause.field:
-            field = ".".join([*loc, cause.field])  # a model validator named one of its keys
-        return InputError(field, cause.value, cause.accepted)
-    if err["type"] == "extra_forbidden":
-        return InputError(field, err.get("input"), "no such key (check the spelling)")
-    if err["type"] == "missing":
-        return InputError(field, None, "a value (this field is required)")
-    return InputError(field, err.get("input"), err["msg"])
+def drug_file_paths(files: list[str], base_dir: Path | None = None) -> list[Path]:
+    """Drug-file paths, relative ones taken from ``base_dir``."""
+    return [p if base_dir is None or p.is_absolute() else base_dir / p for p in map(Path, files)]
+
+
+def catalogue_of(files: list[str], base_dir: Path | None = None) -> Catalogue:
+    """The built-in catalogue plus the drug ``files`` (relative to ``base_dir``)."""
+    cat = builtin()
+    for p in drug_file_paths(files, base_dir):
+        cat = cat.with_drug_file(p)
+    return cat
+
+
+def select_observables(spec: ModelSpec, requested: list[str] | None) -> list[str]:
+    """The observables of ``spec`` that a run reports: ``requested`` (each must exist), or
+    all of them."""
+    if requested is None:
+        return list(spec.observables)
+    missing = [o for o in requested if o not in spec.observables]
+    if missing:
+        raise InputError("simulation.observables", missing[0],
+                         f"an observable of this scenario: {', '.join(sorted(spec.observables))}")
+    return list(requested)
+
+
+def check_scenario(sc: Scenario, base_dir: Path | None = None) -> Catalogue:
+    """Everything every command checks before it simulates, exports or explains ``sc``:
+    drug files, drugs, routes, concentrations, perturbations and observables (the model is
+    built, not integrated). Returns the scenario's catalogue."""
+    cat = sc.catalogue(base_dir)
+    sc.validate_perturbations()
+    spec = build_model(sc, cat)
+    requested = sc.simulation.observables
+    if requested is not None:
+        select_observables(spec, [o for o in requested if o not in eeg.OBSERVABLES])
+    return cat
 
 
 def scenario_from_dict(raw: dict[str, Any]) -> Scenario:
@@ -366,27 +453,12 @@ def scenario_from_dict(raw: dict[str, Any]) -> Scenario:
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise _as_input_error(exc) from None
-
-
-def read_toml(path: Path, what: str) -> dict[str, Any]:
-    """The parsed TOML file ``path`` (a ``what`` file); problems as one :class:`InputError`."""
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(what, str(path), "an existing TOML file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(str(path), "(file)", f"valid TOML ({exc})") from None
-    except UnicodeDecodeError:
-        raise InputError(str(path), "(file)", "a UTF-8 text file") from None
+        raise from_validation_error(exc) from None
 
 
 def load_scenario(path: str | Path) -> tuple[Scenario, Catalogue]:
-    """Read, validate and resolve a scenario file. Raises :class:`InputError` on any problem."""
+    """Read, validate and resolve a scenario file (:func:`check_scenario`). Raises
+    :class:`InputError` on any problem."""
     path = Path(path)
     sc = scenario_from_dict(read_toml(path, "scenario"))
-    cat = sc.catalogue(path.parent)
-    sc.administrations(cat)  # resolve now so errors surface before any simulation
-    sc.window()
-    sc.validate_perturbations()
-    return sc, cat
+    return sc, check_scenario(sc, path.parent)

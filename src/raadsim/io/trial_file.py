@@ -23,7 +23,9 @@
 
 Population defaults (covariates, variability, genotype frequencies, rating noise) come from
 ``data/parameters/population.toml`` with their provenance; every one can be overridden.
-Problems are reported as one :class:`~raadsim.errors.InputError` naming the field.
+Values are strictly typed, finite and inside the ranges of :mod:`raadsim.io.limits`; every
+arm is checked as a scenario (:func:`~raadsim.io.scenario.check_scenario`) before anything is
+simulated. Problems are reported as one :class:`~raadsim.errors.InputError` naming the field.
 """
 
 from __future__ import annotations
@@ -33,23 +35,29 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from ..drugs.catalogue import Catalogue
-from ..errors import InputError
+from ..errors import InputError, from_validation_error
 from ..provenance import parameter_file
-from ..units import parse_duration, parse_time
+from ..units import parse_time
+from . import limits
+from .limits import MAX_PATIENTS, check_range
 from .scenario import (
     CONDITIONS,
     Context,
     Dose,
+    Duration,
     Perturbation,
     Repeat,
     Scenario,
     Simulation,
     Subject,
-    _as_input_error,
     _Strict,
+    catalogue_of,
+    check_scenario,
+    drug_file_paths,
+    hours,
     read_toml,
 )
 
@@ -60,7 +68,7 @@ GENOTYPES = ("val/val", "val/met", "met/met")
 # the end of the trial.
 NEW_ANTIDEPRESSANT = Dose(drug="escitalopram", amount="10 mg", route="oral", at="0 h")
 IIV_KEYS = ("clearance", "volume", "sensitivity", "placebo", "nonspecific")
-MAX_PATIENTS = 1_000_000
+__all__ = ["MAX_PATIENTS", "TrialFile", "load_trial", "trial_from_dict"]
 
 
 class Distribution(_Strict):
@@ -75,11 +83,27 @@ class Distribution(_Strict):
     def _check(self) -> Distribution:
         if self.sd < 0:
             raise InputError("sd", self.sd, "a standard deviation >= 0")
-        lo = -float("inf") if self.min is None else self.min
-        hi = float("inf") if self.max is None else self.max
+        lo = -math.inf if self.min is None else self.min
+        hi = math.inf if self.max is None else self.max
         if not lo <= self.mean <= hi:
             raise InputError("mean", self.mean, f"a mean within [min, max] = [{lo}, {hi}]")
         return self
+
+    def within(self, lo: float, hi: float, unit: str) -> Distribution:
+        """This distribution checked against the plausible range ``[lo, hi]`` and truncated
+        to it where ``min`` or ``max`` is not given."""
+        for key in ("mean", "min", "max"):
+            v = getattr(self, key)
+            if v is not None:
+                check_range(key, v, v, lo, hi, unit, "a value")
+        check_range("sd", self.sd, self.sd, 0.0, hi - lo, unit, "a standard deviation")
+        return self.model_copy(update={"min": lo if self.min is None else self.min,
+                                       "max": hi if self.max is None else self.max})
+
+
+_DISTRIBUTION_RANGES = {"weight_kg": (*limits.WEIGHT_RANGE_KG["human"], "kg"),
+                        "age": (*limits.AGE_RANGE, "years"),
+                        "madrs_baseline": (*limits.MADRS_RANGE, "MADRS points")}
 
 
 class PopulationSpec(_Strict):
@@ -114,16 +138,12 @@ class PopulationSpec(_Strict):
     @field_validator("n")
     @classmethod
     def _n(cls, v: int) -> int:
-        if not 1 <= v <= MAX_PATIENTS:
-            raise InputError("n", v, f"a number of patients per arm from 1 to {MAX_PATIENTS}")
-        return v
+        return int(check_range("n", v, v, 1, MAX_PATIENTS, "", "a number of patients per arm"))
 
     @field_validator("seed")
     @classmethod
     def _seed(cls, v: int) -> int:
-        if v < 0:
-            raise InputError("seed", v, "a whole number >= 0")
-        return v
+        return int(check_range("seed", v, v, 0, limits.MAX_SEED, "", "a whole number"))
 
     @field_validator("condition")
     @classmethod
@@ -133,11 +153,23 @@ class PopulationSpec(_Strict):
             raise InputError("condition", v, f"one of {', '.join(allowed)}")
         return v
 
+    @field_validator("weight_kg", "age", "madrs_baseline")
+    @classmethod
+    def _plausible(cls, v: Distribution | None, info) -> Distribution | None:
+        if v is None:
+            return v
+        lo, hi, unit = _DISTRIBUTION_RANGES[info.field_name]
+        try:
+            return v.within(lo, hi, unit)
+        except InputError as exc:
+            raise InputError(f"{info.field_name}.{exc.field}", exc.value, exc.accepted
+                             ) from None
+
     @field_validator("female")
     @classmethod
     def _female(cls, v: float | None) -> float | None:
-        if v is not None and not 0 <= v <= 1:
-            raise InputError("female", v, "a fraction from 0 to 1")
+        if v is not None:
+            check_range("female", v, v, 0.0, 1.0, "", "a fraction")
         return v
 
     @field_validator("genotype")
@@ -148,8 +180,7 @@ class PopulationSpec(_Strict):
         for k, f in v.items():
             if k not in GENOTYPES:
                 raise InputError(f"genotype.{k}", k, f"a BDNF Val66Met genotype: {GENOTYPES}")
-            if f < 0:
-                raise InputError(f"genotype.{k}", f, "a frequency >= 0")
+            check_range(f"genotype.{k}", f, f, 0.0, 1.0, "", "a frequency")
         if abs(sum(v.values()) - 1) > 1e-6:
             raise InputError("genotype", v, "frequencies that sum to 1")
         return v
@@ -160,16 +191,16 @@ class PopulationSpec(_Strict):
         for k, cv in (v or {}).items():
             if k not in IIV_KEYS:
                 raise InputError(f"iiv.{k}", k, f"one of {', '.join(IIV_KEYS)}")
-            if not 0 <= cv <= 3:
-                raise InputError(f"iiv.{k}", cv, "a coefficient of variation from 0 to 3 "
-                                 "(nonspecific: an SD on the logit scale, 0 to 3)")
+            check_range(f"iiv.{k}", cv, cv, 0.0, limits.MAX_IIV_CV, "",
+                        "a coefficient of variation")
         return v
 
     @field_validator("rating_sd")
     @classmethod
     def _rating_sd(cls, v: float | None) -> float | None:
-        if v is not None and not 0 <= v <= 20:
-            raise InputError("rating_sd", v, "a rating-noise SD from 0 to 20 MADRS points")
+        if v is not None:
+            check_range("rating_sd", v, v, 0.0, limits.MAX_RATING_SD, "MADRS points",
+                        "a rating-noise SD")
         return v
 
 
@@ -181,8 +212,9 @@ class Arm(_Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9_.\-]+", v):
-            raise InputError("name", v, "an arm name of letters, digits, '_', '-' or '.'")
+        if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", v):
+            raise InputError("name", v, "an arm name of 1 to 64 letters, digits, '_', '-' or "
+                             "'.'")
         return v
 
 
@@ -193,20 +225,25 @@ class TrialDesign(_Strict):
     relapse: str | None = None
     design: Literal["parallel", "paired"] = "parallel"
     control: str | None = None
-    output_every: str = "6 h"
-    end: str | None = None
+    output_every: Duration = hours("6 h", 6.0)
+    end: Duration | None = None
     observables: list[str] = Field(default_factory=lambda: ["clinic.madrs"])
     context: Context = Field(default_factory=Context)
     arm: list[Arm]
+    _visits_h: tuple[float, ...] = PrivateAttr(default=())
 
     @field_validator("visits")
     @classmethod
     def _visits(cls, v: list[str]) -> list[str]:
         if not v:
             raise InputError("visits", v, "at least one visit time such as '1 d'")
-        times = [parse_time(x, "visits") for x in v]
-        if any(t <= 0 for t in times) or times != sorted(set(times)):
-            raise InputError("visits", v, "visit times after 0, ascending and distinct")
+        if len(v) > limits.MAX_OUTPUT_POINTS:
+            raise InputError("visits", f"{len(v)} visits",
+                             f"at most {limits.MAX_OUTPUT_POINTS} visits")
+        for i, x in enumerate(v):
+            t = parse_time(x, f"visits[{i}]")
+            check_range(f"visits[{i}]", x, t, 0.0, limits.MAX_TIME_H, "h", "a visit time",
+                        lo_open=True)
         return v
 
     @field_validator("response")
@@ -228,12 +265,6 @@ class TrialDesign(_Strict):
             raise InputError("relapse", v, "'response lost' (or leave it out)")
         return v
 
-    @field_validator("output_every")
-    @classmethod
-    def _every(cls, v: str) -> str:
-        parse_duration(v, "output_every", "6 h")
-        return v
-
     @field_validator("arm")
     @classmethod
     def _arms(cls, v: list[Arm]) -> list[Arm]:
@@ -245,19 +276,28 @@ class TrialDesign(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _control(self) -> TrialDesign:
+    def _schedule(self) -> TrialDesign:
+        times = tuple(parse_time(x, "visits") for x in self.visits)
+        if list(times) != sorted(set(times)):
+            raise InputError("visits", self.visits, "visit times ascending and distinct")
+        self._visits_h = times
         names = [a.name for a in self.arm]
         if self.control is not None and self.control not in names:
             raise InputError("control", self.control, f"one of the arms: {', '.join(names)}")
-        if self.end is not None and parse_time(self.end, "end") < self.visit_times_h()[-1]:
-            raise InputError("end", self.end, "a time at or after the last visit")
+        if self.end is not None and self.end.value < times[-1]:
+            raise InputError("end", self.end.given, "a time at or after the last visit")
+        rows = self.end_h() / self.output_every.value + len(times)
+        if rows > limits.MAX_OUTPUT_POINTS:
+            raise InputError("output_every", self.output_every.given,
+                             f"an interval giving at most {limits.MAX_OUTPUT_POINTS} output "
+                             f"rows up to {self.end_h():g} h")
         return self
 
     def visit_times_h(self) -> list[float]:
-        return [parse_time(x, "visits") for x in self.visits]
+        return list(self._visits_h)
 
     def end_h(self) -> float:
-        return parse_time(self.end, "end") if self.end else self.visit_times_h()[-1]
+        return self.end.value if self.end is not None else self._visits_h[-1]
 
     def control_arm(self) -> str:
         """The reference arm of the contrasts: ``control``, else the last arm."""
@@ -268,16 +308,22 @@ def response_fraction(text: str) -> float:
     """``"50%"`` → 0.5: the MADRS reduction from baseline that counts as response."""
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", text)
     if not m or not 0 < float(m.group(1)) <= 100:
-        raise InputError("response", text, "a reduction from baseline such as '50%'")
+        raise InputError("response", text, "a reduction from baseline such as '50%' "
+                         "(above 0 to 100 %)")
     return float(m.group(1)) / 100
 
 
 def remission_cutoff(text: str) -> float:
     """``"madrs <= 10"`` → 10."""
     m = re.fullmatch(r"\s*madrs\s*<=\s*(\d+(?:\.\d+)?)\s*", text)
-    if not m:
-        raise InputError("remission", text, "a MADRS cut-off such as 'madrs <= 10'")
+    if not m or not float(m.group(1)) <= limits.MADRS_RANGE[1]:
+        raise InputError("remission", text, "a MADRS cut-off such as 'madrs <= 10' (0 to 60)")
     return float(m.group(1))
+
+
+# Scenario fields an arm takes from [trial]: their errors are named there.
+_FROM_TRIAL = {"simulation.end": "trial.end", "simulation.output_every": "trial.output_every",
+               "simulation.observables": "trial.observables"}
 
 
 class TrialFile(_Strict):
@@ -286,6 +332,14 @@ class TrialFile(_Strict):
     population: PopulationSpec
     trial: TrialDesign
     drug_files: list[str] = Field(default_factory=list)
+
+    def drug_file_paths(self, base_dir: Path | None = None) -> list[Path]:
+        """The drug files, relative paths taken from ``base_dir`` (the trial file's folder)."""
+        return drug_file_paths(self.drug_files, base_dir)
+
+    def catalogue(self, base_dir: Path | None = None) -> Catalogue:
+        """The built-in catalogue plus this trial's drug files."""
+        return catalogue_of(self.drug_files, base_dir)
 
     def typical_weight_kg(self) -> float:
         """The population's mean body weight (the subject every arm's model is built for)."""
@@ -300,31 +354,41 @@ class TrialFile(_Strict):
         if self.trial.context.concomitant == "new_antidepressant":
             doses.append(NEW_ANTIDEPRESSANT.model_copy(update={
                 "repeat": Repeat(every="1 d", count=max(1, math.ceil(self.trial.end_h() / 24)))}))
-        return Scenario(
-            context=self.trial.context,
-            subject=Subject(species="human",
-                            weight_kg=self.typical_weight_kg() if weight_kg is None else weight_kg,
-                            condition=self.population.condition),
-            dose=doses, perturbation=arm.perturbation,
-            simulation=Simulation(end=f"{self.trial.end_h()} h",
-                                  output_every=self.trial.output_every,
-                                  observables=self.trial.observables),
-            drug_files=self.drug_files)
+        try:
+            return Scenario(
+                context=self.trial.context,
+                subject=Subject(species="human",
+                                weight_kg=self.typical_weight_kg() if weight_kg is None
+                                else weight_kg,
+                                condition=self.population.condition),
+                dose=doses, perturbation=arm.perturbation,
+                simulation=Simulation(end=f"{self.trial.end_h()!r} h",
+                                      output_every=self.trial.output_every,
+                                      observables=self.trial.observables),
+                drug_files=self.drug_files)
+        except ValidationError as exc:
+            raise from_validation_error(exc) from None
+
+    def _weights_kg(self) -> list[float]:
+        """The typical patient's weight and, when lower, the lightest patient's."""
+        w = self.population.weight_kg
+        lightest = w.min if w is not None and w.min is not None else None
+        return [self.typical_weight_kg(), *([lightest] if lightest is not None else [])]
 
     def validate_arms(self, cat: Catalogue) -> None:
-        """Resolve every arm's doses and perturbations now, so errors name the arm."""
+        """Check every arm as a scenario now (for the typical and the lightest patient), so
+        errors name the arm before anything is simulated."""
         for i, arm in enumerate(self.trial.arm):
-            sc = self.arm_scenario(arm)
             try:
-                sc.administrations(cat)
-                sc.window()
-                sc.validate_perturbations()
                 if any(p.name == "bdnf_val66met" for p in arm.perturbation):
                     raise InputError("perturbation", "bdnf_val66met",
                                      "genotypes in [population.genotype], not as an arm "
                                      "perturbation")
+                for w in self._weights_kg():
+                    check_scenario(self.arm_scenario(arm, w), cat)
             except InputError as exc:
-                raise InputError(f"trial.arm[{i}].{exc.field}", exc.value, exc.accepted) from None
+                field = _FROM_TRIAL.get(exc.field, f"trial.arm[{i}].{exc.field}")
+                raise InputError(field, exc.value, exc.accepted) from None
 
 
 def trial_from_dict(raw: dict[str, Any]) -> TrialFile:
@@ -332,14 +396,13 @@ def trial_from_dict(raw: dict[str, Any]) -> TrialFile:
     try:
         return TrialFile.model_validate(raw)
     except ValidationError as exc:
-        raise _as_input_error(exc) from None
+        raise from_validation_error(exc) from None
 
 
 def load_trial(path: str | Path) -> tuple[TrialFile, Catalogue]:
     """Read, validate and resolve a trial file. Raises :class:`InputError` on any problem."""
     path = Path(path)
-    raw = read_toml(path, "trial")
-    tf = trial_from_dict(raw)
-    cat = tf.arm_scenario(tf.trial.arm[0]).catalogue(path.parent)
+    tf = trial_from_dict(read_toml(path, "trial"))
+    cat = tf.catalogue(path.parent)
     tf.validate_arms(cat)
     return tf, cat

@@ -9,7 +9,6 @@ embedded as base64, style inline: no other file or network needed) atomically.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -52,11 +51,14 @@ def build_report(path: str | Path) -> str:
     return page(title, body + footer)
 
 
+def report_inputs(path: str | Path) -> list[Path]:
+    """The files of output directory ``path`` that a report reads (never written over)."""
+    p = Path(path)
+    return [f for f in p.iterdir() if f.name != "report.html"] if p.is_dir() else []
+
+
 def write_report(path: str | Path, out: str | Path | None = None) -> Path:
-    """Write the report of ``path`` to ``out`` (default ``path/report.html``)."""
+    """Write the report of ``path`` to ``out`` (default ``path/report.html``), atomically; in
+    a directory raadsim wrote, the report is listed in its marker as raadsim's own file."""
     html = build_report(path)
-    target = write_text_atomic(Path(out) if out else Path(path) / "report.html", html)
-    umask = os.umask(0)
-    os.umask(umask)
-    target.chmod(0o666 & ~umask)  # readable like any other output (mkstemp makes it 0600)
-    return target
+    return write_text_atomic(Path(out) if out else Path(path) / "report.html", html)

@@ -48,7 +48,7 @@ def describe_doses(doses: Sequence[Any]) -> str:
         s = f"{d.drug} {d.amount} {d.route}"
         if d.infusion:
             s += f" over {d.infusion}"
-        if d.at not in ("0 h", "0"):
+        if d.at.value != 0:
             s += f" at {d.at}"
         if d.repeat:
             s += f", every {d.repeat.every} × {d.repeat.count}"

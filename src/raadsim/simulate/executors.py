@@ -11,15 +11,19 @@ executors use processes (one compiled model per worker and arm, cached in the wo
 * ``dask`` — ``dask.distributed`` (extra ``raadsim[dask]``): a LocalCluster of single-threaded
   worker processes, or the scheduler at ``address``. Dask re-runs the chunks of a lost worker.
 
-Results are yielded as chunks finish (in any order). On Ctrl-C (or any error) the pool is torn
-down and discarded and the exception propagates; callers write outputs only after the last
-chunk.
+Results are yielded as chunks finish (in any order). On Ctrl-C, SIGTERM (which the CLI turns
+into a KeyboardInterrupt) or any error the pool is torn down (its workers terminated and
+reaped) and discarded, and the exception propagates; callers write outputs only after the last
+chunk. Workers also stop by themselves when the process that started them is gone (a watchdog
+thread in each worker), so no worker outlives its parent, even one killed with SIGKILL.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -47,10 +51,36 @@ def map_chunks(fn: Callable[[T], R], tasks: Sequence[T], executor: str = "proces
         yield from _dask(fn, tasks, workers, address, retries)
 
 
+# How often a worker checks that its parent is alive, and how long a terminated worker may
+# take to exit before it is killed (seconds).
+PARENT_CHECK_S = 0.5
+TERMINATE_GRACE_S = 5.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: exit as soon as process ``parent`` is gone (the worker is then
+    adopted by another process). A thread, so it also runs between two patients of a chunk."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="raadsim-parent-watch", daemon=True).start()
+
+
 def _terminate(pool: ProcessPoolExecutor) -> None:
-    # ProcessPoolExecutor has no public way to stop running work: terminate the workers.
-    for proc in list(getattr(pool, "_processes", {}).values()):
+    # ProcessPoolExecutor has no public way to stop running work: terminate the workers and
+    # reap them, so that none is left running (or holding the caller's stdout) afterwards.
+    procs = list(getattr(pool, "_processes", {}).values())
+    for proc in procs:
         proc.terminate()
+    deadline = time.monotonic() + TERMINATE_GRACE_S
+    for proc in procs:
+        proc.join(max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
+            proc.kill()
+            proc.join(1.0)
     pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -65,7 +95,8 @@ def _pool(workers: int) -> ProcessPoolExecutor:
             _KEPT.pop()[1].shutdown(wait=True)
         if not _KEPT:
             _KEPT.append((workers, ProcessPoolExecutor(
-                max_workers=workers, mp_context=multiprocessing.get_context("spawn"))))
+                max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent, initargs=(os.getpid(),))))
         return _KEPT[0][1]
 
 
@@ -135,7 +166,7 @@ def _dask(fn: Callable[[T], R], tasks: Sequence[T], workers: int | None, address
     else:
         try:
             client = Client(address, timeout=10)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: an address without a port
             raise InputError("--dask", address,
                              f"a reachable Dask scheduler such as tcp://host:8786 ({exc})"
                              ) from None

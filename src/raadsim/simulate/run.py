@@ -13,7 +13,7 @@ import pandas as pd
 from .._version import __version__
 from ..drugs.catalogue import Catalogue
 from ..errors import InputError
-from ..io.scenario import Scenario
+from ..io.scenario import Scenario, select_observables
 from ..model import eeg
 from ..model.build import build_model
 from ..model.spec import ModelSpec
@@ -52,16 +52,6 @@ class Result:
                 "auc": float(np.trapezoid(v, self.time_h)),
             }
         return {"observables": obs, "meta": self.meta}
-
-
-def select_observables(spec: ModelSpec, requested: list[str] | None) -> list[str]:
-    if requested is None:
-        return list(spec.observables)
-    missing = [o for o in requested if o not in spec.observables]
-    if missing:
-        raise InputError("simulation.observables", missing[0],
-                         f"an observable of this scenario: {', '.join(sorted(spec.observables))}")
-    return list(requested)
 
 
 def expand_params(spec: ModelSpec, params: Mapping[str, float] | None,
