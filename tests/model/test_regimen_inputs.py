@@ -58,9 +58,8 @@ def test_covariates_are_checked_at_the_boundary():
     with pytest.raises(InputError, match="ancestry"):
         scenario_from_dict(_esketamine({"ancestry": "martian"}))
     arm = [{"name": "a", "dose": [{"drug": "saline", "amount": "0 mg", "route": "iv"}]}]
-    for bad, field in (({"martian": 0.1}, "ancestry"), ({"asian": 0.7, "japanese": 0.5},
-                                                         "ancestry"), ({"asian": -0.1}, "ancestry")):
-        with pytest.raises(InputError, match=field):
+    for bad in ({"martian": 0.1}, {"asian": 0.7, "japanese": 0.5}, {"asian": -0.1}):
+        with pytest.raises(InputError, match="ancestry"):
             trial_from_dict({"population": {"n": 2, "ancestry": bad},
                              "trial": {"visits": ["1 d"], "control": "a", "arm": arm}})
 
