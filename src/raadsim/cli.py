@@ -433,9 +433,9 @@ def trial(
     with _reported():
         executor = _check_executor(executor, dask)
         tf, cat = load_trial(trial_file)
-        console.print(f"trial context: {tf.trial.context.resolved().describe()}")
         inputs = [trial_file, *tf.drug_file_paths(trial_file.parent)]
         with _writing(out, "dir", overwrite, inputs):
+            console.print(f"trial context: {tf.trial.context.resolved().describe()}")
             with Progress("[progress.description]{task.description}", BarColumn(),
                           MofNCompleteColumn(), TimeRemainingColumn(), console=err_console,
                           transient=True) as bar:
