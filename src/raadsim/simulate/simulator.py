@@ -27,8 +27,9 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import numpy as np
 
@@ -36,6 +37,8 @@ from ..errors import InputError, ModelError
 from ..model import eeg
 from ..model.spec import ModelParam, ModelSpec, identifiers
 from .engines import ScipyEngine, quiet_solver
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -172,13 +175,19 @@ class CompiledModel:
         the number of fallback settings that were needed. Raises :class:`ModelError` when
         every setting fails. ``start`` continues from a stored drug-free prefix
         (:meth:`prefix`) instead of integrating from model time 0."""
+        return self._with_fallbacks(
+            lambda: self._run(variables, times, values, initial, events, start))
+
+    def _with_fallbacks(self, attempt: Callable[[], T]) -> tuple[T, int]:
+        """``attempt()`` at the first tolerances that let it finish, and how many fallback
+        settings were needed; :class:`ModelError` when every setting fails."""
         attempts = self.tolerances.attempts()
         error = ""
         for k, tol in enumerate(attempts):
             if k:
                 self._set_tolerances(*tol)
             try:
-                return self._run(variables, times, values, initial, events, start), k
+                return attempt(), k
             except RuntimeError as exc:
                 error = str(exc)
             finally:
@@ -189,22 +198,13 @@ class CompiledModel:
     def prefix(self, end: float, values: Mapping[str, float] | None = None) -> Prefix:
         """The state at model time ``end`` of an event-free run from 0 with ``values`` (the
         caller makes sure no event falls before ``end``)."""
-        attempts = self.tolerances.attempts()
-        error = ""
-        for k, tol in enumerate(attempts):
-            if k:
-                self._set_tolerances(*tol)
-            try:
-                self._reset(values, None)
-                self._simulate(["time"], 0.0, np.array([end]))
-                state = self.rr.model.getGlobalParameterValues()[self._all_index].copy()
-                return Prefix(float(end), state)
-            except RuntimeError as exc:
-                error = str(exc)
-            finally:
-                if k:
-                    self._set_tolerances(*attempts[0])
-        raise ModelError(f"integration failed at every tolerance ({error})")
+        def attempt() -> Prefix:
+            self._reset(values, None)
+            self._simulate(["time"], 0.0, np.array([end]))
+            return Prefix(float(end), self.rr.model.getGlobalParameterValues()[self._all_index]
+                          .copy())
+
+        return self._with_fallbacks(attempt)[0]
 
     def values_after_reset(self, values: Mapping[str, float], names: Sequence[str]
                            ) -> dict[str, float]:
