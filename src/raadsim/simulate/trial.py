@@ -35,10 +35,12 @@ from .run import select_observables
 from .simulator import POPULATION, Prefix, Simulator, default_simulator
 
 # Integration tolerances for populations: simulator.POPULATION (rtol 1e-6, atol 1e-8). The
-# MADRS error is at most 6.4e-3 points (measured against rtol 1e-10 / atol 1e-12 over 30
-# patients of an 8-infusion ketamine course, at every output time), far below the rating
-# noise. Looser tolerances buy little: rtol 1e-5 is ~10 % faster for 0.06-0.2 points; the
-# step count is set by the infusion switches and transients.
+# MADRS error is at most 1.2e-3 points (measured 2026-12-03 against rtol 1e-10 / atol 1e-12
+# over 100 patients per arm of an 8-infusion ketamine course and its saline arm, at every
+# output time; benchmarks/trial_throughput.py), far below the rating noise. Events are placed
+# exactly (simulator.EventPlan); a 4-h maximum step changed nothing (7.7e-4 vs 6.9e-4 over 60
+# patients), so none is set. Looser tolerances buy little: rtol 1e-5 is ~10 % faster for
+# 0.06-0.2 points; the step count is set by the infusion switches and transients.
 # tests/simulate/test_trial.py::test_trial_tolerances_keep_madrs_within_a_hundredth_of_a_point
 # guards the bound (0.01 points). Per-layer absolute tolerances (1e-4 on PK, targets, circuit
 # and signalling states) cut the steps by 26 % but saved only ~20 % of the time and raised the
