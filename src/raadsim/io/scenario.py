@@ -56,8 +56,12 @@ from ..model.covariates import Covariates
 from ..model.inputs import (
     Administration,
     BathExposure,
+    Blinding,
+    Concomitant,
+    ExpectedExperience,
     ModelInputs,
     PerturbationInput,
+    Setting,
     TrialContext,
 )
 from ..model.spec import ModelSpec
@@ -269,12 +273,12 @@ class Context(_Strict):
     """How the subject is treated and rated besides the drug (``[context]``); what each field
     does and its source: :class:`raadsim.model.inputs.TrialContext`."""
 
-    blinding: Literal["double_blind", "open_label"] = "double_blind"
-    setting: Literal["outpatient", "inpatient"] = "outpatient"
+    blinding: Blinding = "double_blind"
+    setting: Setting = "outpatient"
     anaesthesia: StrictBool = False
-    expected_experience: Literal["none", "psychedelic"] = "none"
+    expected_experience: ExpectedExperience = "none"
     psychological_support: StrictBool = False
-    concomitant: Literal["none", "continuing_antidepressant", "new_antidepressant"] = "none"
+    concomitant: Concomitant = "none"
 
     def resolved(self) -> TrialContext:
         return TrialContext(**self.model_dump())

@@ -47,6 +47,13 @@ class PerturbationInput:
     genotype: str | None = None
 
 
+# The values of each trial-context field (read by the scenario and trial files too).
+Blinding = Literal["double_blind", "open_label"]
+Setting = Literal["outpatient", "inpatient"]
+ExpectedExperience = Literal["none", "psychedelic"]
+Concomitant = Literal["none", "continuing_antidepressant", "new_antidepressant"]
+
+
 @dataclass(frozen=True)
 class TrialContext:
     """How a patient is treated and rated, besides the drug (a trial's or scenario's context).
@@ -72,12 +79,12 @@ class TrialContext:
       part of the baseline).
     """
 
-    blinding: Literal["double_blind", "open_label"] = "double_blind"
-    setting: Literal["outpatient", "inpatient"] = "outpatient"
+    blinding: Blinding = "double_blind"
+    setting: Setting = "outpatient"
     anaesthesia: bool = False
-    expected_experience: Literal["none", "psychedelic"] = "none"
+    expected_experience: ExpectedExperience = "none"
     psychological_support: bool = False
-    concomitant: Literal["none", "continuing_antidepressant", "new_antidepressant"] = "none"
+    concomitant: Concomitant = "none"
 
     def inputs(self) -> dict[str, float]:
         """The context as the clinic layer's switches (0 or 1)."""

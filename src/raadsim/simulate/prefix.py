@@ -21,22 +21,17 @@ sharing the prefix gives the results of integrating every patient from the start
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
 from ..model.spec import ModelSpec
+from .readout import compile_numpy
 
-_NUMPY = {"exp": np.exp, "pow": np.power, "max": np.maximum, "min": np.minimum,
-          "sqrt": np.sqrt}
 POINTS = 8  # random points per check
 
 
-@lru_cache(maxsize=64)
 def _compile(source: str):
-    ns: dict[str, object] = dict(_NUMPY)
-    exec(compile(source, "<raadsim-prefix>", "exec"), ns)
-    return ns["_rhs"]
+    return compile_numpy(source, "_rhs")
 
 
 def _rhs_source(spec: ModelSpec) -> str:

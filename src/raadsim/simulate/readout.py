@@ -25,10 +25,12 @@ _NUMPY = {"exp": np.exp, "pow": np.power, "max": np.maximum, "min": np.minimum,
 
 
 @lru_cache(maxsize=256)
-def _compile(source: str):
+def compile_numpy(source: str, name: str):
+    """The function ``name`` defined by ``source``, with the equations' functions as NumPy
+    ufuncs (so it evaluates arrays of any shape)."""
     ns: dict[str, object] = dict(_NUMPY)
-    exec(compile(source, "<raadsim-readout>", "exec"), ns)
-    return ns["_readout"]
+    exec(compile(source, f"<raadsim-{name}>", "exec"), ns)
+    return ns[name]
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,8 @@ class ReadoutPlan:
                  ) -> dict[str, np.ndarray]:
         """The requested variables from integrated values and constants (scalars or arrays
         broadcasting against the integrated arrays)."""
-        out = _compile(self.source)({**integrated, **{k: constants[k] for k in self.constants}})
+        fn = compile_numpy(self.source, "_readout")
+        out = fn({**integrated, **{k: constants[k] for k in self.constants}})
         base = np.shape(next(iter(integrated.values()))) if integrated else ()
         shape = np.broadcast_shapes(base, *(np.shape(v) for v in out.values()))
         return {k: np.broadcast_to(np.asarray(v, float), shape) for k, v in out.items()}
