@@ -164,7 +164,7 @@ class Subject(_Strict):
     def _age(cls, v: float | None) -> float | None:
         if v is not None and not (isinstance(v, int | float) and not isinstance(v, bool)
                                   and 18 <= v <= 100):
-            raise InputError("subject.age_years", v, "an age in years from 18 to 100")
+            raise InputError("age_years", v, "an age in years from 18 to 100")
         return None if v is None else float(v)
 
     @field_validator("species")

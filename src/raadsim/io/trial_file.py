@@ -127,12 +127,12 @@ class PopulationSpec(_Strict):
             return v
         for k, x in v.items():
             if k not in ("asian", "japanese"):
-                raise InputError("population.ancestry", k, "asian or japanese (fractions; the "
+                raise InputError("ancestry", k, "asian or japanese (fractions; the "
                                  "rest are not Asian)")
             if isinstance(x, bool) or not isinstance(x, int | float) or not 0 <= x <= 1:
-                raise InputError(f"population.ancestry.{k}", x, "a fraction from 0 to 1")
+                raise InputError(f"ancestry.{k}", x, "a fraction from 0 to 1")
         if sum(v.values()) > 1 + 1e-9:
-            raise InputError("population.ancestry", v, "fractions adding up to at most 1")
+            raise InputError("ancestry", v, "fractions adding up to at most 1")
         return {k: float(x) for k, x in v.items()}
 
     @field_validator("n")

@@ -27,7 +27,9 @@ from ..errors import InputError
 from ..provenance import Param, param_from_table
 
 ANCESTRIES = ("not_asian", "asian", "japanese")
-FLOOR = 0.05  # smallest factor an age effect can give (the data end at 86 years)
+# Numerical guard, not a model value: an age effect never gives less than this factor. It is
+# never reached for the ages inputs accept (18-100 years: factor >= 0.42).
+FLOOR = 0.05
 
 
 @dataclass(frozen=True)
