@@ -28,6 +28,8 @@ Species scaling: parameters are given for a reference weight; ``allometric`` sca
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..drugs.catalogue import Catalogue
 from ..drugs.schema import PK_UNITS, Analyte, Drug, Pathway, SpeciesPK, is_per_kg
 from ..errors import InputError
@@ -254,7 +256,9 @@ def _pathway_scale(drug: Drug, route: str, pathways: tuple[Pathway, ...], specie
 
 def _dosing(m: ModelSpec, cat: Catalogue, drug: Drug, species: str, adm: Administration,
             cov: Covariates = REFERENCE) -> None:
-    route = drug.routes[species][adm.route]
+    route_def = drug.routes[species][adm.route]
+    route = replace(route_def, pathways=route_def.pathways_for(adm.formulation))
+    form = f" ({adm.formulation})" if adm.formulation else ""
     dose = m.input(f"dose{adm.index}_mg", adm.amount_mg, "mg")
     if adm.mg_per_kg is not None:
         m.per_kg_inputs[dose] = adm.mg_per_kg
@@ -273,7 +277,7 @@ def _dosing(m: ModelSpec, cat: Catalogue, drug: Drug, species: str, adm: Adminis
             F, how, used = fractions[pw.name]
             key = f"{drug.name}_{adm.route}_{pw.name}_{an}_d{adm.index}"
             src = used[0] if used else frac_p
-            note = (f"fraction of the {drug.name} dose reaching {pw.name} as {an}: "
+            note = (f"fraction of the {drug.name}{form} dose reaching {pw.name} as {an}: "
                     f"composition {frac:g}" + (f" × molar mass ratio {conv:.4f}" if molar else "")
                     + f"; {how}")
             fpar = m.param(f"f_{key}", frac * conv * F, "1", LAYER, src, note)
@@ -312,7 +316,7 @@ def _dosing(m: ModelSpec, cat: Catalogue, drug: Drug, species: str, adm: Adminis
                 duration, dur = None, ""
             amount = f"{dose}*{fpar}"
             for t in adm.times_h:
-                label = f"{drug.name} {adm.route} {pw.name} → {an} at {t:g} h"
+                label = f"{drug.name} {adm.route}{form} {pw.name} → {an} at {t:g} h"
                 if duration:
                     m.events.append(Event(t, {rate_target: f"{amount}/{dur}"}, label))
                     m.events.append(Event(t + duration, {rate_target: f"-{amount}/{dur}"},
