@@ -71,7 +71,9 @@ from ..userfiles import read_toml
 from . import limits
 from .limits import check_range
 
-CONDITIONS = ("healthy", "mdd", "trd", "bipolar_depression", "chronic_stress")
+RODENT_CONDITIONS = ("chronic_stress", "chronic_social_defeat", "cums", "learned_helplessness",
+                     "corticosterone", "wistar_kyoto", "flinders_sensitive_line")
+CONDITIONS = ("healthy", "mdd", "trd", "bipolar_depression", *RODENT_CONDITIONS)
 DEFAULT_WEIGHT_KG = {"human": 70.0, "rat": 0.3, "mouse": 0.025, "culture": 1.0}
 SUBJECT_SPECIES = (*SPECIES, "culture")
 TIME_RANGE = f"from 1 s to {limits.MAX_TIME_H:g} h (two years)"
