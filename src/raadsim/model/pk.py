@@ -20,7 +20,12 @@ For every analyte a dosed drug produces (and its metabolites), in the subject's 
   run above venous ones); after an infusion, and for other routes, ``Cart = C`` (Henthorn
   2018 also found post-infusion venous above arterial, tissue washout that is not modelled).
 * Absorption: each route has one or more pathways with bioavailability F, first-order
-  absorption ``ka`` from a depot and optionally a zero-order release ``duration``.
+  absorption ``ka`` from a depot and optionally a zero-order release ``duration``. A pathway
+  ``into = "liver"`` enters the hepato-portal compartment, so first pass follows from the
+  liver model (oral doses; rodent i.p. doses, which are absorbed mostly by the portal vein).
+  A route may have several formulations (intranasal devices, sprays, drops), each with its own
+  pathways; a dose names one (``formulation``) or gets the route's default, and the run's
+  metadata reports which was used.
 
 Species scaling: parameters are given for a reference weight; ``allometric`` scales flows by
 (W/W_ref)^0.75 and volumes by W/W_ref, ``linear`` scales both by W/W_ref.
