@@ -68,3 +68,19 @@ def test_catalogue_formulations_have_sourced_bioavailability() -> None:
     for name, pathways in route.formulations.items():
         F = pathways[0].F
         assert F is not None and F.provenance.kind == "literature", name
+
+
+def test_drug_file_default_formulation_must_exist() -> None:
+    from raadsim.drugs.schema import parse_drug_file
+
+    pw = {"name": "nasal", "F": {"value": 0.5, "unit": "dimensionless", "description": "F",
+                                 "kind": "assumed", "note": "test"}}
+    raw = {"name": "x", "formula": "C13H16ClNO",
+           "composition": {"s_ketamine": {"value": 1.0, "unit": "dimensionless",
+                                          "description": "all", "kind": "assumed",
+                                          "note": "test"}},
+           "routes": {"human": {"intranasal": {
+               "default_formulation": "drops",
+               "formulation": {"spray": {"description": "a spray", "pathway": [pw]}}}}}}
+    with pytest.raises(InputError, match="default_formulation"):
+        parse_drug_file(raw, "mine.toml")
