@@ -106,8 +106,9 @@ def multiscale_figure(traces: Sequence[Trace], observables: Sequence[str] | None
                          np.full(len(doses), 1.0), marker="v", ls="none", ms=3.5,
                          color="0.25", transform=axes[0].get_xaxis_transform(),
                          clip_on=False)
-            handles = axes[0].get_legend().legend_handles + [
-                Line2D([], [], marker="v", ls="none", ms=3.5, color="0.25", label="dose")]
+            handles = [*axes[0].get_legend().legend_handles,
+                       Line2D([], [], marker="v", ls="none", ms=3.5, color="0.25",
+                              label="dose")]
             axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
                            frameon=False, borderaxespad=0, handlelength=2.4)
         last = axes[-1]
