@@ -261,8 +261,8 @@ def draw_mechanism(spec: ModelSpec, path: str | Path, highlight: set[str] | None
                                                   " (depends on the state)"),
                 fontsize=fs, va="center")
         x += 1.5 if sign != "±" else 2.4
-    ax.text(x, ly, "solid box: state (ODE)   dashed box: assigned variable   bold: observable"
-            "   upward arrow: feedback", fontsize=fs, va="center", color="0.35")
+    ax.text(x, ly, "solid box: state (ODE); dashed box: assigned variable; bold: observable;"
+            " upward arrow: feedback", fontsize=fs, va="center", color="0.35")
     path = Path(path)
     with matplotlib.rc_context({"svg.fonttype": "none"}):  # SVG text stays text
         fig.savefig(path, dpi=dpi)

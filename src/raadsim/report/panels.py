@@ -76,8 +76,11 @@ def unit_label_of(name: str, unit: str) -> str:
     """The unit of an observable in words: 'ng/mL', 'MADRS points', 'fraction bound',
     '× drug-free baseline' (the default for dimensionless mechanism variables)."""
     if unit not in ("1", ""):
-        return "MADRS points" if unit == "points" and name.startswith("clinic.madrs") \
-            else unit
+        if unit == "points" and name.startswith("clinic.madrs"):
+            return "MADRS points"
+        where = {"plasma": "plasma", "brain": "unbound brain", "arterial": "arterial"}
+        head = name.split(".", 1)[0]
+        return f"{unit} ({where[head]})" if head in where else unit
     for prefix, text in DIMENSIONLESS:
         if name.startswith(prefix):
             return text
