@@ -61,3 +61,21 @@ def test_run_figure_shows_defaults_or_the_requested_observables(tmp_path):
     for text in ("ng/mL", "fraction bound", "MADRS points", "time (log scale)", "dose",
                  "ketamine 0.5 mg/kg IV over 40 min"):
         assert text in svg
+
+
+def test_trial_figure_speaks_in_words_and_marks_visits_and_doses(tmp_path):
+    import pandas as pd
+
+    from raadsim.report.trial_figure import plot_trial
+
+    t = np.linspace(0, 14 * 24, 60)
+    rows = [{"time_h": x, "observable": "clinic.madrs", "arm": arm, "mean": m - x / 50,
+             "sd": 1.0, "p05": m - 5 - x / 50, "p50": m - x / 50, "p95": m + 5 - x / 50}
+            for arm, m in (("ketamine", 25.0), ("saline", 30.0)) for x in t]
+    svg = plot_trial(pd.DataFrame(rows), tmp_path / "trial.svg", [24.0, 168.0],
+                     {"ketamine": (0.0, 84.0), "saline": (0.0, 84.0)},
+                     title="Virtual trial").read_text(encoding="utf-8")
+    for text in ("MADRS total score", "MADRS total score (points)", "visit (rating)",
+                 "dose", "5th–95th percentile", "visits: 24 h, 7 d",
+                 "time since the first dose (days)", "ketamine: mean"):
+        assert text in svg, text
