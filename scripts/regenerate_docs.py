@@ -148,8 +148,10 @@ def part_trial(data: dict[str, Any]) -> None:
     from raadsim.io.trial_file import load_trial
     from raadsim.simulate.trial import run_trial
 
-    tf, cat = load_trial(ROOT / "examples" / "ketamine_frequency_trial.toml")
+    path = ROOT / "examples" / "ketamine_frequency_trial.toml"
+    tf, cat = load_trial(path)
     s = run_trial(tf, cat).summary["arms"]
+    data.setdefault("fingerprints", {})["trial"] = da.trial_fingerprint(path)
     n = data["numbers"]
 
     def rate(arm: str, visit: str, what: str = "response") -> None:

@@ -77,6 +77,13 @@ def test_readme_figure_and_app_screenshot_show_todays_values():
     assert screenshot_values() == shot["shown"], FIX
 
 
+def test_frequency_trial_numbers_were_computed_with_todays_model():
+    """The 500-patient trial is too slow for CI; its numbers are tied to a fingerprint of
+    the arms' models, trial file and population defaults."""
+    today = da.trial_fingerprint(ROOT / "examples" / "ketamine_frequency_trial.toml")
+    assert DATA["fingerprints"]["trial"] == today, f"{FIX} --only trial"
+
+
 @pytest.mark.slow
 def test_quoted_numbers_are_todays():
     today = da.record_numbers() | {"esketamine_in_cmax": da.esketamine_in_cmax()}

@@ -124,6 +124,14 @@ def test_changing_the_dose_updates_plot_and_values(server, tmp_path):
             if os.environ.get("RAADSIM_APP_SCREENSHOT"):
                 shutil.copyfile(shot, os.environ["RAADSIM_APP_SCREENSHOT"])
 
+            page.click("#a-mech-btn")  # the mechanism diagram: SVG, readable width
+            page.wait_for_selector("#a-mech img", timeout=60_000)
+            width = page.evaluate("() => document.querySelector('#a-mech img')"
+                                  ".getBoundingClientRect().width")
+            assert width >= 1000
+            assert page.get_attribute("#a-mech img", "src").startswith("data:image/svg+xml")
+            page.locator("#a-mech img").screenshot(path=str(tmp_path / "mechanism.png"))
+
             page.fill("#a-amount", "a lot")
             page.press("#a-amount", "Enter")
             page.wait_for_function(

@@ -196,6 +196,27 @@ def eeg_figure(path: Path | None = None) -> dict[str, Any]:
     return out
 
 
+def trial_fingerprint(trial_file: Path) -> str:
+    """A hash of what the frequency trial's numbers depend on: each arm's model (equations
+    and every parameter value), the trial file and the population defaults. Cheap to compute
+    (no simulation), so a test can tell when the 500-patient trial must be re-run."""
+    import hashlib
+    import json
+
+    from ..io.trial_file import load_trial
+    from ..model.build import build_model
+
+    tf, cat = load_trial(trial_file)
+    h = hashlib.sha256(json.dumps(tf.model_dump(mode="json"), sort_keys=True,
+                                  default=str).encode())
+    for arm in tf.trial.arm:
+        spec = build_model(tf.arm_scenario(arm), cat)
+        h.update(json.dumps(spec.to_dict(), sort_keys=True, default=str).encode())
+    pop = Path(__file__).resolve().parents[1] / "data" / "parameters" / "population.toml"
+    h.update(pop.read_bytes())
+    return h.hexdigest()[:20]
+
+
 def close(a: Any, b: Any, rtol: float = RTOL) -> bool:
     """``a`` and ``b`` agree: numbers to ``rtol`` (or 1e-9 absolute), containers element by
     element, anything else exactly."""
