@@ -1,4 +1,7 @@
-"""End to end in headless Chromium (Playwright): change the dose, see the cascade change.
+"""End to end in headless Chromium (Playwright): the default view (logarithmic time for one
+session, placeholders that fit their boxes), a dose change, compare mode (a few legend
+entries per panel) and a small trial (percentage points spelled out), with a screenshot of
+each step in the test's tmp dir.
 
 Needs the ``playwright`` Python package and Debian's Chromium at /usr/bin/chromium (or
 ``RAADSIM_CHROMIUM``); without either the test is SKIPPED with the reason. Browser
@@ -29,6 +32,29 @@ PEAK_JS = """() => {
   const gd = document.querySelector('#a-graph .js-plotly-plot');
   const tr = gd && gd._fullData && gd._fullData.find(t => t.name === 'ketamine');
   return tr && tr.y && tr.y.length ? Math.max(...Array.from(tr.y)) : null;
+}"""
+
+# Legend entries per legend of the first plot matching the selector.
+LEGENDS_JS = """sel => {
+  const gd = document.querySelector(sel + ' .js-plotly-plot');
+  const out = {};
+  for (const t of gd._fullData) {
+    if (t.showlegend === false) continue;
+    const k = t.legend || 'legend';
+    out[k] = (out[k] || 0) + 1;
+  }
+  return out;
+}"""
+# Inputs whose placeholder is wider than the box (canvas text metrics in the input's font).
+OVERFLOW_JS = """() => {
+  const ctx = document.createElement('canvas').getContext('2d');
+  return Array.from(document.querySelectorAll('input[placeholder]')).filter(el => {
+    if (!el.placeholder || el.offsetParent === null) return false;
+    const cs = getComputedStyle(el);
+    ctx.font = cs.font;
+    const room = el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    return ctx.measureText(el.placeholder).width > room;
+  }).map(el => el.id + ': ' + el.placeholder);
 }"""
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
@@ -67,6 +93,11 @@ def test_changing_the_dose_updates_plot_and_values(server, tmp_path):
             before_text = page.inner_text("#a-values")
             before_peak = page.evaluate(PEAK_JS)
             assert "peak plasma ketamine" in before_text and before_peak > 0
+            xtype = "() => document.querySelector('#a-graph .js-plotly-plot')._fullLayout" \
+                ".xaxis.type"
+            assert page.evaluate(xtype) == "log"  # one session: logarithmic time by default
+            assert page.evaluate(OVERFLOW_JS) == []
+            page.screenshot(path=str(tmp_path / "default_view.png"), full_page=True)
 
             t0 = time.perf_counter()
             page.fill("#a-amount", "1 mg/kg")
@@ -93,6 +124,14 @@ def test_changing_the_dose_updates_plot_and_values(server, tmp_path):
             if os.environ.get("RAADSIM_APP_SCREENSHOT"):
                 shutil.copyfile(shot, os.environ["RAADSIM_APP_SCREENSHOT"])
 
+            page.click("#a-mech-btn")  # the mechanism diagram: SVG, readable width
+            page.wait_for_selector("#a-mech img", timeout=60_000)
+            width = page.evaluate("() => document.querySelector('#a-mech img')"
+                                  ".getBoundingClientRect().width")
+            assert width >= 1000
+            assert page.get_attribute("#a-mech img", "src").startswith("data:image/svg+xml")
+            page.locator("#a-mech img").screenshot(path=str(tmp_path / "mechanism.png"))
+
             page.fill("#a-amount", "a lot")
             page.press("#a-amount", "Enter")
             page.wait_for_function(
@@ -100,6 +139,50 @@ def test_changing_the_dose_updates_plot_and_values(server, tmp_path):
                 timeout=30_000)
             assert "expected a dose" in page.inner_text("#a-amount-error")
             assert page.inner_text("#a-values") == after_text  # last good result kept
+            assert not errors, errors
+        finally:
+            browser.close()
+
+
+@pytest.mark.slow
+def test_compare_mode_and_a_small_trial(server, tmp_path):
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(server)
+            page.wait_for_selector("#a-values td.value", timeout=60_000)
+            t0 = time.perf_counter()
+            page.check("#compare input[value='on']")
+            page.wait_for_selector("#overlay-box .js-plotly-plot", state="visible",
+                                   timeout=60_000)
+            page.wait_for_function(
+                "() => { const g = document.querySelector('#overlay-graph .js-plotly-plot');"
+                " return g && g._fullData && g._fullData.length > 10; }", timeout=60_000)
+            print(f"\ncompare mode in {time.perf_counter() - t0:.1f} s")
+            legends = page.evaluate(LEGENDS_JS, "#overlay-graph")
+            assert legends and max(legends.values()) <= 8, legends  # a few per panel
+            assert page.evaluate(OVERFLOW_JS) == []  # scenario B's fields too
+            page.screenshot(path=str(tmp_path / "compare_mode.png"), full_page=True)
+
+            page.uncheck("#compare input[value='on']")  # trial: A against placebo
+            t0 = time.perf_counter()
+            page.fill("#trial-n", "2")
+            page.press("#trial-n", "Enter")
+            page.fill("#trial-visits", "1 d")
+            page.press("#trial-visits", "Enter")
+            page.click("#trial-run")
+            page.wait_for_function(
+                "() => document.querySelector('#trial-table').innerText.includes('vs')",
+                timeout=240_000)
+            table = page.inner_text("#trial-table")
+            assert "percentage points" in table and "response" in table
+            print(f"\nsmall trial in {time.perf_counter() - t0:.1f} s")
+            assert "patients in" in page.inner_text("#trial-status")
+            page.locator("#trial-graph").scroll_into_view_if_needed()
+            page.screenshot(path=str(tmp_path / "small_trial.png"), full_page=True)
             assert not errors, errors
         finally:
             browser.close()

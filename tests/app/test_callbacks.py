@@ -81,12 +81,30 @@ def test_overlay_of_two_scenarios():
     labels = {t.name for t in fig.data}
     assert any("(A: ketamine" in x for x in labels) and any("(B: psilocybin" in x
                                                             for x in labels)
+    # legend: the scenarios once (top panel), then one entry per observable and panel
+    shown = [t for t in fig.data if t.showlegend is not False]
+    per_panel: dict[str, list[str]] = {}
+    for t in shown:
+        per_panel.setdefault(t.legend or "legend", []).append(t.name)
+    assert all(len(v) <= 8 for v in per_panel.values()), per_panel
+    assert sum("A: ketamine" in n for n in per_panel["legend"]) == 1
+    assert not any("(A:" in n for v in per_panel.values() for n in v)
     assert callbacks.overlay(SHORT, {**b, "amount": "x"}, False) is no_update
 
 
 def test_mechanism_image_is_embedded():
     img = callbacks.mechanism_image({**SHORT, "perturbations": ["rapamycin"]})
-    assert img.src.startswith("data:image/png;base64,")
+    assert img.src.startswith("data:image/svg+xml;base64,")
+    assert img.style["width"] == "1000px"
+
+
+def test_time_axis_auto_is_logarithmic_for_one_session_only():
+    fig, *_ = callbacks.update_side(SHORT, "auto")
+    assert fig.layout.xaxis.type == "log"
+    fig, *_ = callbacks.update_side({**SHORT, "every": "1 d", "count": 3}, "auto")
+    assert fig.layout.xaxis.type != "log"
+    fig, *_ = callbacks.update_side(SHORT, "linear")
+    assert fig.layout.xaxis.type != "log"
 
 
 @pytest.mark.slow
@@ -98,6 +116,7 @@ def test_small_trial_with_progress_and_results():
     fig, table, status = callbacks.trial_outputs(job, log_time=False)
     text = str(table)
     assert "placebo" in text and "A vs placebo" in text and "response [95 % CI]" in text
+    assert "percentage points" in text and " pts" not in text
     assert any(t.fill == "toself" for t in fig.data)  # population bands
     assert "8 patients" in status
     dl = callbacks.trial_csv(job)

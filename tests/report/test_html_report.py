@@ -65,7 +65,8 @@ infusion = "40 min"
 def _assert_self_contained(html: str) -> None:
     assert html.startswith("<!doctype html>")
     srcs = re.findall(r"src=['\"]([^'\"]+)", html)
-    assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert srcs and all(s.startswith(("data:image/png;base64,", "data:image/svg+xml;base64,"))
+                        for s in srcs)
     assert "<link" not in html and "<script" not in html  # no external files
 
 
@@ -97,6 +98,7 @@ def test_run_report(run_dir):
     html = out.read_text()
     _assert_self_contained(html)
     assert html.count("<img") >= 4  # multiscale (linear, log), run figure, mechanism
+    assert "data:image/svg+xml;base64," in html  # the mechanism diagram, as SVG
     assert "lithium" in html and "ketamine 0.5 mg/kg iv over 40 min" in html
     assert 'amount = &quot;0.5 mg/kg&quot;' in html  # the scenario as TOML
     assert "occupancy.nmdar" in html  # key-values table

@@ -38,8 +38,9 @@ def test_default_panels_follow_the_cascade_and_drop_parts_and_zeros():
     assert ps[0].observables == ("plasma.ketamine", "plasma.hnk")  # enantiomers folded
     assert ps[1].observables == ("occupancy.nmdar",)  # 5-HT2A stays at 0: dropped
     assert "signal.erk" not in ps[3].observables  # not a default observable
-    assert [p.unit_label for p in ps] == ["ng/mL", "fraction", "× baseline", "× baseline",
-                                          "× baseline", "points"]
+    assert [p.unit_label for p in ps] == [
+        "ng/mL (plasma)", "fraction bound", "× drug-free baseline", "× drug-free baseline",
+        "× drug-free baseline", "MADRS points"]
 
 
 def test_a_layer_with_two_units_is_split():

@@ -53,7 +53,12 @@ def describe(sc: Scenario) -> str:
     return text
 
 
-def update_side(values: dict[str, Any], log_time: bool) -> tuple[Any, Any, str, list[str]]:
+def time_axis(choice: Any) -> str:
+    """The time-axis radio value ('auto', 'linear' or 'log'; 'auto' when unset)."""
+    return choice if choice in ("auto", "linear", "log") else "auto"
+
+
+def update_side(values: dict[str, Any], log_time: bool | str) -> tuple[Any, Any, str, list[str]]:
     """(figure, key-value rows, status, field errors) for one scenario form; on bad input
     the figure and rows are ``no_update`` and the failing field gets the message."""
     try:
@@ -66,7 +71,7 @@ def update_side(values: dict[str, Any], log_time: bool) -> tuple[Any, Any, str, 
     return fig, _table(key_values(result)), status, _errors(None)
 
 
-def overlay(a: dict[str, Any], b: dict[str, Any], log_time: bool) -> Any:
+def overlay(a: dict[str, Any], b: dict[str, Any], log_time: bool | str) -> Any:
     """Scenarios A and B in one cascade figure (``no_update`` if either is invalid)."""
     try:
         traces = []
@@ -114,13 +119,15 @@ def toml_download(values: dict[str, Any], side: str) -> Any:
 
 
 def mechanism_image(values: dict[str, Any]) -> Any:
-    """The mechanism diagram of the scenario with its drug's and perturbations' nodes red."""
+    """The mechanism diagram of the scenario with its drug's and perturbations' nodes red:
+    SVG at 1000 px wide (its text about 10 px), scrolling sideways in a narrow column."""
     sc, cat = form.scenario_of(values)
     spec = build_model(sc, cat)
     with tempfile.TemporaryDirectory() as tmp:  # matplotlib's object API: thread-safe
-        png = draw_touched(spec, sc, cat, Path(tmp) / "m.png").read_bytes()
-    src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-    return html.Img(src=src, style={"height": "260px"}, alt="mechanism diagram")
+        svg = draw_touched(spec, sc, cat, Path(tmp) / "m.svg").read_bytes()
+    src = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    return html.Img(src=src, style={"width": "1000px", "maxWidth": "none"},
+                    alt="mechanism diagram")
 
 
 def start_trial(a: dict[str, Any], b: dict[str, Any] | None, n: Any, seed: Any,
@@ -144,7 +151,7 @@ def start_trial(a: dict[str, Any], b: dict[str, Any] | None, n: Any, seed: Any,
     return trial_jobs.start(tf), list(errs.values())
 
 
-def trial_outputs(job: trial_jobs.Job, log_time: bool) -> tuple[Any, Any, str]:
+def trial_outputs(job: trial_jobs.Job, log_time: bool | str) -> tuple[Any, Any, str]:
     """(figure, summary table, status) of a finished trial."""
     if job.error:
         return no_update, no_update, f"trial failed: {job.error}"
@@ -152,8 +159,8 @@ def trial_outputs(job: trial_jobs.Job, log_time: bool) -> tuple[Any, Any, str]:
     doses = {a.name: dose_times(res.trial.arm_scenario(a)) for a in res.trial.trial.arm}
     units = {o: a.spec.observables[o].unit for a in res.arms for o in a.observables}
     fig = cascade_figure(traces_from_trial(res.timecourse, units, doses), log_time=log_time)
-    head = ["arm", "visit", "mean MADRS", "mean change", "response [95 % CI]",
-            "remission [95 % CI]", "n"]
+    head = ["arm", "visit", "mean MADRS (points)", "mean change (points)",
+            "response [95 % CI]", "remission [95 % CI]", "n"]
     rows = []
     for arm, entry in res.summary["arms"].items():
         for visit, v in entry["visits"].items():
@@ -165,7 +172,8 @@ def trial_outputs(job: trial_jobs.Job, log_time: bool) -> tuple[Any, Any, str]:
         for visit, c in visits.items():
             p = c.get("p_value")
             rows.append([name, visit, "", f"{c['madrs_change_difference']:+.1f}",
-                         f"{100 * c['response_rate_difference']:+.0f} pts", "",
+                         f"{100 * c['response_rate_difference']:+.0f} percentage points",
+                         "",
                          f"p = {p:.3g}" if p is not None and np.isfinite(p) else ""])
     cell = {"padding": "1px 10px 1px 0", "textAlign": "left"}
     table = html.Table([html.Tr([html.Th(h, style=cell) for h in head])]
@@ -228,7 +236,7 @@ def _register_side(app: Dash, side: str) -> None:
                   *inputs, Input("log-time", "value"), *extra)
     def _update(*args: Any) -> tuple[Any, ...]:
         values = form_values(args[:len(form.FIELD_KEYS)])
-        log_time = "log" in (args[len(form.FIELD_KEYS)] or [])
+        log_time = time_axis(args[len(form.FIELD_KEYS)])
         if side == "b" and "on" not in (args[-1] or []):
             return (no_update, no_update, "", *[""] * len(ERROR_KEYS))
         fig, rows, status, errs = update_side(values, log_time)
@@ -277,7 +285,7 @@ def _register_overlay(app: Dash) -> None:
         if "on" not in (args[-2] or []):
             return no_update, {**style, "display": "none"}
         fig = overlay(form_values(args[:nk]), form_values(args[nk:2 * nk]),
-                      "log" in (args[-3] or []))
+                      time_axis(args[-3]))
         return fig, {**style, "display": "block"}
 
 
@@ -308,14 +316,14 @@ def _register_trial(app: Dash) -> None:
                                                             allow_duplicate=True),
                   Input("trial-poll", "n_intervals"), State("trial-job", "data"),
                   State("log-time", "value"), prevent_initial_call=True)
-    def _poll(_n: int, job_id: str | None, log: list[str] | None) -> tuple[Any, ...]:
+    def _poll(_n: int, job_id: str | None, log: str | None) -> tuple[Any, ...]:
         job = trial_jobs.status(job_id)
         if job is None:
             return (no_update,) * 5 + (True,)
         if not job.finished:
             return (str(job.done), str(job.total), f"{job.done} of {job.total} patients…",
                     no_update, no_update, False)
-        fig, table, status = trial_outputs(job, "log" in (log or []))
+        fig, table, status = trial_outputs(job, time_axis(log))
         return (str(job.done), str(job.total), status, fig, table, True)
 
     @app.callback(Output("trial-download", "data"), Input("trial-dl-csv", "n_clicks"),

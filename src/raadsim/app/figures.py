@@ -1,5 +1,9 @@
 """Plotly figures for the app: the cascade (same panels as the report's multiscale figure)
-and trial bands. One legend per panel, beside it; linear or logarithmic time."""
+and trial bands. One legend per panel, beside it; linear or logarithmic time, or "auto":
+logarithmic for a single session, linear for repeated dosing (as the run figures). With
+several traces (compare mode, trial arms) colour is the trace, named once in the top panel's
+legend, and line style the observable, named once per panel: a panel's legend has one entry
+per observable (at most six), not one per line."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..report.multiscale import PALETTE, choose_panels
-from ..report.panels import label, linear_unit, log_start, log_ticks
+from ..report.panels import auto_log_time, label, linear_unit, log_start, log_ticks
 from ..report.traces import Trace
 
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
@@ -22,10 +26,22 @@ def _thin(n: int) -> np.ndarray | slice:
         np.linspace(0, n - 1, MAX_POINTS).round().astype(int))
 
 
-def cascade_figure(traces: Sequence[Trace], log_time: bool = False,
+def wants_log(traces: Sequence[Trace], log_time: bool | str) -> bool:
+    """Whether to draw on logarithmic time: ``True``/``"log"``, ``False``/``"linear"``, or
+    ``"auto"``: logarithmic when every trace is a single session (see
+    :func:`~raadsim.report.panels.auto_log_time`)."""
+    if isinstance(log_time, bool):
+        return log_time
+    if log_time == "auto":
+        return all(auto_log_time(float(t.time_h.max()), t.doses_h) for t in traces)
+    return log_time == "log"
+
+
+def cascade_figure(traces: Sequence[Trace], log_time: bool | str = "auto",
                    observables: Sequence[str] | None = None, height_per_panel: int = 165
                    ) -> go.Figure:
     """Stacked panels PK → occupancy → network → signalling → synapses → symptoms."""
+    log_time = wants_log(traces, log_time)
     panels = choose_panels(traces, observables)
     n = max(len(panels), 1)
     fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.22 / n,
@@ -46,6 +62,7 @@ def cascade_figure(traces: Sequence[Trace], log_time: bool = False,
                 colour = PALETTE[(i if many else j) % len(PALETTE)]
                 dash = DASHES[j % len(DASHES)] if many else "solid"
                 text = f"{label(name)} ({tr.label})" if many else label(name)
+                legend_entry = {} if not many else {"showlegend": False}
                 if name in tr.low:
                     fig.add_trace(go.Scatter(
                         x=np.r_[x, x[::-1]], y=np.r_[tr.high[name][keep],
@@ -54,8 +71,19 @@ def cascade_figure(traces: Sequence[Trace], log_time: bool = False,
                         hoverinfo="skip", showlegend=False, legend=legend), row=k + 1, col=1)
                 fig.add_trace(go.Scatter(
                     x=x, y=tr.values[name][keep], name=text, mode="lines", legend=legend,
-                    line={"color": colour, "dash": dash, "width": 1.8},
+                    line={"color": colour, "dash": dash, "width": 1.8}, **legend_entry,
                     hovertemplate=f"{text}: %{{y:.3g}}<extra></extra>"), row=k + 1, col=1)
+            if many:  # one legend entry per observable: its line style, in grey
+                fig.add_trace(go.Scatter(
+                    x=[None], y=[None], mode="lines", name=label(name), legend=legend,
+                    line={"color": "#555", "dash": DASHES[j % len(DASHES)], "width": 1.8},
+                    hoverinfo="skip"), row=k + 1, col=1)
+        if many and k == 0:  # the traces by colour, once, at the top
+            for i, tr in enumerate(traces):
+                fig.add_trace(go.Scatter(
+                    x=[None], y=[None], mode="lines", name=tr.label, legend=legend,
+                    line={"color": PALETTE[i % len(PALETTE)], "width": 4},
+                    hoverinfo="skip"), row=1, col=1)
         y1 = fig.layout[f"yaxis{'' if k == 0 else k + 1}"].domain[1]
         fig.update_layout({legend: {"x": 1.01, "y": y1, "yanchor": "top",
                                     "font": {"size": 10}, "tracegroupgap": 0}})

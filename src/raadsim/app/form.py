@@ -28,21 +28,22 @@ class Field:
     key: str
     label: str
     kind: str
-    placeholder: str = ""
+    placeholder: str = ""  # short enough to fit the box (tests/app checks it)
+    hint: str = ""  # the longer explanation, as the field's tooltip
 
 
 FIELDS: tuple[Field, ...] = (
     Field("species", "species", "select"),
     Field("condition", "condition", "select"),
-    Field("weight", "body weight", "text", "default for the species, e.g. 70 kg"),
+    Field("weight", "body weight", "text", "e.g. 70 kg", "empty: the species' default"),
     Field("drug", "drug", "select"),
-    Field("amount", "dose", "text", "e.g. 0.5 mg/kg, 84 mg, 100 ug"),
+    Field("amount", "dose", "text", "e.g. 0.5 mg/kg", "e.g. 0.5 mg/kg, 84 mg, 100 ug"),
     Field("route", "route", "select"),
-    Field("infusion", "infusion over", "text", "IV only, e.g. 40 min"),
-    Field("every", "repeat every", "text", "e.g. 3.5 d (empty: one dose)"),
+    Field("infusion", "infusion over", "text", "e.g. 40 min", "IV only, e.g. 40 min"),
+    Field("every", "repeat every", "text", "e.g. 3.5 d", "empty: one dose"),
     Field("count", "number of doses", "number", "e.g. 8"),
     Field("perturbations", "perturbations", "multi"),
-    Field("pert_at", "perturbation from", "text", "empty: lifelong; e.g. -1 h"),
+    Field("pert_at", "perturbation from", "text", "e.g. -1 h", "empty: lifelong"),
     Field("genotype", "BDNF genotype", "select"),
     Field("end", "simulate until", "text", "e.g. 7 d"),
     Field("output_every", "output every", "text", "e.g. 10 min"),

@@ -13,6 +13,9 @@ from . import form
 from .figures import empty_figure
 
 SIDES = ("a", "b")
+TIME_AXES = [{"label": " auto (logarithmic for one session)", "value": "auto"},
+             {"label": " linear", "value": "linear"},
+             {"label": " logarithmic", "value": "log"}]
 FIELD_STYLE = {"display": "flex", "flexDirection": "column", "margin": "0 10px 6px 0",
                "width": "150px"}
 ERROR_STYLE = {"color": "#b3261e", "fontSize": "12px", "minHeight": "0"}
@@ -42,7 +45,8 @@ def _control(side: str, f: form.Field, defaults: dict[str, Any]) -> Any:
                             value=value, multi=True, placeholder="none")
     return dcc.Input(id=i, type="number" if f.kind == "number" else "text", value=value,
                      placeholder=f.placeholder, debounce=True,
-                     min=1 if f.kind == "number" else None, style={"padding": "4px"})
+                     min=1 if f.kind == "number" else None,
+                     style={"padding": "4px", "width": "100%", "boxSizing": "border-box"})
 
 
 def scenario_form(side: str) -> html.Div:
@@ -54,7 +58,8 @@ def scenario_form(side: str) -> html.Div:
                                                                   "color": "#555"}),
             _control(side, f, defaults),
             html.Div(id=fid(side, f"{f.key}-error"), className="field-error",
-                     style=ERROR_STYLE)], style=FIELD_STYLE, id=fid(side, f"{f.key}-box")))
+                     style=ERROR_STYLE)], style=FIELD_STYLE, id=fid(side, f"{f.key}-box"),
+            title=f.hint or f.placeholder or None))
     return html.Div([
         html.Div(fields, style={"display": "flex", "flexWrap": "wrap"}),
         html.Div(id=fid(side, "general-error"), className="field-error", style=ERROR_STYLE),
@@ -131,9 +136,9 @@ def page() -> html.Div:
                "you leave them.", style={"margin": "0 8px", "fontSize": "13px",
                                           "color": "#555"}),
         html.Div([
-            dcc.Checklist(id="log-time", options=[{"label": " logarithmic time axis",
-                                                   "value": "log"}], value=[],
-                          inline=True),
+            html.Span("time axis:", style={"marginRight": "6px"}),
+            dcc.RadioItems(id="log-time", options=TIME_AXES, value="auto", inline=True,
+                           labelStyle={"marginRight": "10px"}),
             dcc.Checklist(id="compare", options=[{"label": " compare with scenario B",
                                                   "value": "on"}], value=[], inline=True,
                           style={"marginLeft": "20px"}),

@@ -46,3 +46,17 @@ def key_values(result: Result) -> list[tuple[str, str]]:
                                  f" ({_at(result, name, t) - base:+.3g})"))
             break
     return rows
+
+
+SCREENSHOT_AMOUNT = "1 mg/kg"  # the dose set before docs/app_screenshot.png is taken
+
+
+def screenshot_values(simulate=None) -> list[list[str]]:
+    """The key values docs/app_screenshot.png shows: scenario A at ``SCREENSHOT_AMOUNT``
+    (``scripts/regenerate_docs.py`` checks the page shows them; tests/test_docs_fresh.py
+    that they are today's)."""
+    from . import form
+    from .compute import simulate_cached
+
+    sc, cat = form.scenario_of({**form.DEFAULTS, "amount": SCREENSHOT_AMOUNT})
+    return [[k, v] for k, v in key_values((simulate or simulate_cached)(sc, cat))]

@@ -28,6 +28,7 @@ from ..model.spec import ModelSpec
 from ..simulate.simulator import default_simulator
 from .figures import plot_result
 from .touched import touched
+from .traces import dose_times
 from .trial_figure import plot_trial
 
 MODEL_FILE, MODELS_FILE, SPECTRA_FILE = "model.json", "models.json", "spectra.json"
@@ -84,5 +85,8 @@ def write_trial(result, out: str | Path, base_dir: str | Path | None = None) -> 
         write_json(tmp / MODELS_FILE, models)
         result.patients.to_parquet(tmp / "patients.parquet", index=False)
         result.timecourse.to_csv(tmp / "timecourse.csv", index=False, float_format="%.8g")
-        plot_trial(result.timecourse, tmp / "figure.png", tf.trial.visit_times_h())
+        doses = {arm.name: dose_times(tf.arm_scenario(arm)) for arm in tf.trial.arm}
+        plot_trial(result.timecourse, tmp / "figure.png", tf.trial.visit_times_h(), doses,
+                   title="Virtual trial: " + " vs ".join(doses)
+                   + f" ({tf.population.n} patients per arm)")
     return Path(out)

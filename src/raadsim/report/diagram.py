@@ -1,8 +1,9 @@
-"""Mechanism diagram: which model variable feeds which, layer by layer.
+"""Mechanism diagram: which model variable feeds which, scale by scale.
 
 :func:`mechanism_graph` reads the graph off a :class:`~raadsim.model.spec.ModelSpec` (an edge
 ``x -> y`` when ``x`` appears in the equation of ``y``); :func:`draw_mechanism` draws it with
-matplotlib, one band of columns per layer from left (PK) to right (behaviour).
+matplotlib from :func:`raadsim.report.diagram_graph.diagram_layout`: one band per scale from
+top (PK) to bottom (clinic), activation and inhibition drawn differently.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
@@ -150,82 +152,118 @@ def _layout(nodes: list[Node], edges: list[Edge]) -> tuple[list[list[str]], list
     return columns, col_layers
 
 
-def draw_mechanism(spec: ModelSpec, path: str | Path, highlight: set[str] | None = None,
-                   title: str | None = None) -> Path:
-    """Draw the mechanism graph of ``spec`` as a layered left-to-right PNG at ``path``.
+SIGN_WORDS = {"+": "activation", "-": "inhibition", "±": "mixed"}
+# arrow style, colour and line style per edge sign
+EDGE_STYLE = {"+": ("-|>", "0.3", "-"), "-": ("-[, widthB=0.35, lengthB=0", "#b2182b", "-"),
+              "±": ("->", "0.45", (0, (3, 2)))}
+WIDTH_IN, ROW_IN, BAND_GAP_IN, LEFT_IN = 11.0, 0.62, 0.3, 1.35
 
-    One band of columns per layer (pk, targets, circuit, ... then others); solid boxes are
-    states (ODEs), dashed boxes assigned variables, bold labels observables. ``highlight``
-    (model variables or observable names) is drawn in red with the edges between highlighted
-    nodes; edges touching one highlighted node are tinted. Returns the path.
-    """
-    nodes, edges = mechanism_graph(spec)
-    by_name = {n.name: n for n in nodes}
-    hl = {spec.observables[h].var if h in spec.observables else h for h in highlight or set()}
-    columns, col_layers = _layout(nodes, edges)
-    layers = list(dict.fromkeys(col_layers))
-    colour = {la: _COLOURS[i % len(_COLOURS)] for i, la in enumerate(layers)}
-    fs = 7.0 if len(nodes) <= 40 else 6.0
-    char_w, row_h, gap = 0.62 * fs / 72, 0.30 * fs / 6, 0.45  # inches
-    widths = [max(len(by_name[m].label) for m in col) * char_w + 0.16 for col in columns]
-    xs, x = [], 0.3
-    for ci, w in enumerate(widths):
-        if ci and col_layers[ci] != col_layers[ci - 1]:
-            x += 0.3  # extra space between layers
-        xs.append(x + w / 2)
-        x += w + gap
-    n_rows = max(len(c) for c in columns)
-    top, height = 0.9 if title else 0.6, n_rows * row_h + 0.3
-    fig_w, fig_h = x - gap + 0.3, height + (0.9 if title else 0.6) + 0.25
-    fig = Figure(figsize=(fig_w, fig_h))
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, fig_w)
-    ax.set_ylim(-height - 0.25, top)
-    ax.axis("off")
-    centre: dict[str, tuple[float, float, float]] = {}  # name -> (x, y, half-width)
-    for ci, col in enumerate(columns):
-        for i, m in enumerate(col):
-            y = -height / 2 - (i - (len(col) - 1) / 2) * row_h
-            centre[m] = (xs[ci], y, widths[ci] / 2)
-    for la in layers:
-        cis = [i for i, c in enumerate(col_layers) if c == la]
-        x0, x1 = xs[cis[0]] - widths[cis[0]] / 2 - 0.12, xs[cis[-1]] + widths[cis[-1]] / 2 + 0.12
-        ax.add_patch(Rectangle((x0, -height - 0.1), x1 - x0, height + 0.4, color=colour[la],
-                               alpha=0.07, lw=0))
-        ax.text((x0 + x1) / 2, 0.15, la, ha="center", va="center", fontsize=fs + 2,
-                weight="bold", color=colour[la])
-    if title:
-        ax.text(0.3, top - 0.2, title, fontsize=fs + 4, weight="bold", va="center")
-    ax.text(fig_w - 0.3, top - 0.2 if title else 0.45,
-            "solid box: state (ODE)   dashed box: assigned variable   bold: observable   "
-            "dotted arrow: feedback", fontsize=fs, ha="right", va="center", color="0.35")
-    for a, b in edges:
-        (xa, ya, wa), (xb, yb, wb) = centre[a], centre[b]
-        n_hl = (a in hl) + (b in hl)
-        col = _HIGHLIGHT if n_hl else "0.55"
-        style = {"lw": 1.0 if n_hl == 2 else 0.4, "alpha": 0.35 if n_hl == 1 else 0.9,
-                 "zorder": 3 if n_hl == 2 else 1}
-        if xb > xa:
-            start, end, rad, ls = (xa + wa, ya), (xb - wb, yb), 0.0, "-"
-        elif xb == xa:
-            start, end, rad, ls = (xa + wa, ya), (xb + wb, yb), 0.6, ":"
+
+def _wrap(text: str, width: int = 22) -> str:
+    words, lines = text.split(" "), [""]
+    for w in words:
+        if lines[-1] and len(lines[-1]) + 1 + len(w) > width:
+            lines.append(w)
         else:
-            start, end, rad, ls = (xa - wa, ya), (xb + wb, yb), -0.25, ":"
-        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=fs * 0.9,
-                                     connectionstyle=f"arc3,rad={rad}", color=col, ls=ls,
-                                     shrinkA=0, shrinkB=0, **style))
-    box_h = row_h * 0.72
-    for name, (cx, cy, hw) in centre.items():
-        n = by_name[name]
-        on = name in hl
-        ax.add_patch(FancyBboxPatch(
-            (cx - hw, cy - box_h / 2), 2 * hw, box_h, boxstyle="round,pad=0,rounding_size=0.04",
-            fc="#fde0dd" if on else ("white" if n.kind == "state" else "#f4f4f4"),
-            ec=_HIGHLIGHT if on else colour[n.layer], lw=1.2 if on else 0.6,
-            ls="-" if n.kind == "state" else "--", zorder=4))
-        ax.text(cx, cy, n.label, ha="center", va="center", fontsize=fs, zorder=5,
-                weight="bold" if n.label != name else "normal",
+            lines[-1] = (lines[-1] + " " + w).strip()
+    return "\n".join(lines)
+
+
+def draw_mechanism(spec: ModelSpec, path: str | Path, highlight: set[str] | None = None,
+                   title: str | None = None, dpi: int = 150) -> Path:
+    """Draw the mechanism of ``spec`` to ``path`` (PNG, SVG, PDF by suffix), top to bottom
+    by scale (:data:`raadsim.report.diagram_graph.SCALES`), about 11 inches wide.
+
+    Solid boxes are states (ODEs), dashed boxes assigned variables, bold labels observables;
+    arrows: activation (filled head), inhibition (red, flat bar), state-dependent (dashed);
+    upward arrows are feedback. ``highlight`` (model variables or observable names) is drawn
+    in red. SVG elements carry ids ``node-<n>`` and ``edge-<activation|inhibition|mixed>-<n>``.
+    """
+    from .diagram_graph import SCALES, diagram_layout
+
+    lay = diagram_layout(spec)
+    hl_vars = {spec.observables[h].var if h in spec.observables else h
+               for h in highlight or set()}
+    hl = {lay.group_of[v] for v in hl_vars if v in lay.group_of}
+    head = 0.75 if title else 0.5
+    ys, y = [], head + 0.35
+    for r, s in enumerate(lay.row_scale):
+        if r and s != lay.row_scale[r - 1]:
+            y += BAND_GAP_IN
+        ys.append(y + ROW_IN / 2)
+        y += ROW_IN
+    height = y + 0.2
+    fig = Figure(figsize=(WIDTH_IN, height))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, WIDTH_IN)
+    ax.set_ylim(height, 0)
+    ax.axis("off")
+    fs = 7.5
+    span = WIDTH_IN - LEFT_IN - 0.15
+    centre: dict[str, tuple[float, float, float, float]] = {}  # x, y, half-width, half-height
+    for r, row in enumerate(lay.rows):
+        slot = span / max(len(row), 1)
+        for i, key in enumerate(row):
+            text = _wrap(lay.nodes[key].label)
+            n_lines = text.count("\n") + 1
+            hw = min(max(len(t) for t in text.split("\n")) * 0.058 + 0.1, slot / 2 - 0.05)
+            centre[key] = (LEFT_IN + (i + 0.5) * slot, ys[r], hw, 0.09 + 0.055 * n_lines)
+    for si, (_, name, _) in enumerate(SCALES):
+        rows = [r for r, s in enumerate(lay.row_scale) if s == si]
+        if not rows:
+            continue
+        y0, y1 = ys[rows[0]] - ROW_IN / 2, ys[rows[-1]] + ROW_IN / 2
+        ax.add_patch(Rectangle((0.08, y0 - 0.06), WIDTH_IN - 0.16, y1 - y0 + 0.12,
+                               color=_COLOURS[si], alpha=0.08, lw=0))
+        ax.text(0.16, (y0 + y1) / 2, _wrap(name, 14), fontsize=fs + 1.5, weight="bold",
+                color=_COLOURS[si], va="center", ha="left")
+    for i, e in enumerate(lay.edges):
+        (xa, ya, wa, ha), (xb, yb, wb, hb) = centre[e.a], centre[e.b]
+        arrow, colour, ls = EDGE_STYLE[e.sign]
+        on = e.a in hl and e.b in hl
+        if yb > ya:
+            start, end, rad, lw, alpha = (xa, ya + ha), (xb, yb - hb), 0.0, 0.6, 0.85
+        elif yb == ya:
+            above = -1 if xb > xa else 1
+            start, end = (xa, ya - ha), (xb, yb - hb)
+            rad, lw, alpha = 0.35 * above, 0.5, 0.7
+        else:  # feedback, upwards
+            start, end, rad, lw, alpha = (xa + wa, ya), (xb + wb, yb), -0.3, 0.45, 0.45
+        p = FancyArrowPatch(start, end, arrowstyle=arrow, mutation_scale=7,
+                            connectionstyle=f"arc3,rad={rad}",
+                            color=_HIGHLIGHT if on else colour, ls=ls,
+                            lw=1.1 if on else lw, alpha=1.0 if on else alpha,
+                            shrinkA=1, shrinkB=1, zorder=3 if on else 1)
+        p.set_gid(f"edge-{SIGN_WORDS[e.sign]}-{i}")
+        ax.add_patch(p)
+    for j, (key, (cx, cy, hw, hh)) in enumerate(centre.items()):
+        n = lay.nodes[key]
+        on = key in hl
+        box = FancyBboxPatch(
+            (cx - hw, cy - hh), 2 * hw, 2 * hh, boxstyle="round,pad=0,rounding_size=0.05",
+            fc="#fde0dd" if on else ("white" if n.kind == "state" else "#f6f6f6"),
+            ec=_HIGHLIGHT if on else _COLOURS[n.scale], lw=1.2 if on else 0.7,
+            ls="-" if n.kind == "state" else "--", zorder=4)
+        box.set_gid(f"node-{j}")
+        ax.add_patch(box)
+        ax.text(cx, cy, _wrap(n.label), ha="center", va="center", fontsize=fs, zorder=5,
+                weight="bold" if n.observable else "normal", linespacing=1.0,
                 color="#67000d" if on else "black")
+    if title:
+        ax.text(0.16, 0.3, title, fontsize=fs + 3.5, weight="bold", va="center")
+    ly = head + 0.05
+    x = 0.16
+    for sign in ("+", "-", "±"):
+        arrow, colour, ls = EDGE_STYLE[sign]
+        ax.add_patch(FancyArrowPatch((x, ly), (x + 0.45, ly), arrowstyle=arrow,
+                                     mutation_scale=7, color=colour, ls=ls, lw=0.8))
+        ax.text(x + 0.52, ly, SIGN_WORDS[sign] + ("" if sign != "±" else
+                                                  " (depends on the state)"),
+                fontsize=fs, va="center")
+        x += 1.5 if sign != "±" else 2.4
+    ax.text(x, ly, "solid box: state (ODE); dashed box: assigned variable; bold: observable;"
+            " upward arrow: feedback", fontsize=fs, va="center", color="0.35")
     path = Path(path)
-    fig.savefig(path, dpi=200)
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # SVG text stays text
+        fig.savefig(path, dpi=dpi)
     return path

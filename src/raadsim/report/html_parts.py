@@ -66,7 +66,9 @@ def kv_table(rows: Iterable[Sequence[Any]]) -> str:
 
 
 def png_data_uri(data: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    """A data URI of PNG (or, recognised by its content, SVG) bytes."""
+    mime = "image/svg+xml" if data.lstrip()[:5] in (b"<?xml", b"<svg ") else "image/png"
+    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
 
 
 def img(source: str | Path | bytes, alt: str, wide: bool = False) -> str:

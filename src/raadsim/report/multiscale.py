@@ -93,21 +93,26 @@ def multiscale_figure(traces: Sequence[Trace], observables: Sequence[str] | None
                                       ls=style, label=label(name)))
             ax.set_ylabel(panel.unit_label)
             ax.set_title(f"{chr(ord('A') + k)}   {panel.title}", loc="left", weight="bold",
-                         pad=3)
+                         pad=6)
             ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
                       frameon=False, borderaxespad=0, handlelength=2.4)
             for side in ("top", "right"):
                 ax.spines[side].set_visible(False)
             ax.grid(alpha=0.25, lw=0.4)
-        doses = sorted({d for tr in traces for d in tr.doses_h if not log_time or d > 0})
+        lo = log_start(t_all)
+        doses = sorted({max(d, lo) if log_time else d for tr in traces for d in tr.doses_h})
         if doses:
             axes[0].plot(_x(np.asarray(doses), log_time, div),
-                         np.full(len(doses), 1.02), marker="v", ls="none", ms=3.5,
+                         np.full(len(doses), 1.0), marker="v", ls="none", ms=3.5,
                          color="0.25", transform=axes[0].get_xaxis_transform(),
                          clip_on=False)
+            handles = [*axes[0].get_legend().legend_handles,
+                       Line2D([], [], marker="v", ls="none", ms=3.5, color="0.25",
+                              label="dose")]
+            axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                           frameon=False, borderaxespad=0, handlelength=2.4)
         last = axes[-1]
         if log_time:
-            lo = log_start(t_all)
             last.set_xscale("log")
             last.set_xlim(lo, t_end)
             ticks = log_ticks(lo, t_end)

@@ -55,25 +55,53 @@ LABELS = {
     "behaviour.immobility": "immobility",
     "behaviour.sucrose_preference": "sucrose preference",
 }
-UNIT_LABELS = {"points": "points", "ng/mL": "ng/mL", "": ""}
-# What a dimensionless ("1") value means in each layer.
-DIMENSIONLESS = {"targets": "fraction", "symptoms": "relative", "other": ""}
+MAX_LINES = 6  # observables per panel; a larger group is split into several panels
+# What a dimensionless ("1") value means, by observable name prefix (first match wins).
+DIMENSIONLESS: tuple[tuple[str, str], ...] = (
+    ("occupancy.", "fraction bound"),
+    ("drive.", "fraction of maximum"),
+    ("tolerance.", "fraction lost"),
+    ("clinic.dissociation", "score (0–1)"),
+    ("clinic.psychedelic_intensity", "score (0–1)"),
+    ("clinic.antidepressant_effect", "fraction (0–1)"),
+    ("clinic.expectancy", "score"),
+    ("synapse.plasticity_drive", "drive (0 = baseline)"),
+    ("eeg.spectral_entropy", "entropy (0–1)"),
+    ("behaviour.immobility", "× vehicle"),
+    ("behaviour.sucrose_preference", "× healthy"),
+)
+
+
+def unit_label_of(name: str, unit: str) -> str:
+    """The unit of an observable in words: 'ng/mL', 'MADRS points', 'fraction bound',
+    '× drug-free baseline' (the default for dimensionless mechanism variables)."""
+    if unit not in ("1", ""):
+        if unit == "points" and name.startswith("clinic.madrs"):
+            return "MADRS points"
+        where = {"plasma": "plasma", "brain": "unbound brain", "arterial": "arterial"}
+        head = name.split(".", 1)[0]
+        return f"{unit} ({where[head]})" if head in where else unit
+    for prefix, text in DIMENSIONLESS:
+        if name.startswith(prefix):
+            return text
+    return "× drug-free baseline"
 
 
 @dataclass(frozen=True)
 class Panel:
-    """One panel: a layer's observables that share a unit."""
+    """One panel: a layer's observables that share a unit (at most ``MAX_LINES``)."""
 
     key: str
     title: str
     unit: str
     observables: tuple[str, ...]
+    unit_text: str = ""
 
     @property
     def unit_label(self) -> str:
-        """The unit in words ('fraction', '× baseline', 'ng/mL', 'points')."""
-        return (DIMENSIONLESS.get(self.key, "× baseline") if self.unit == "1"
-                else UNIT_LABELS.get(self.unit, self.unit))
+        """The unit in words ('fraction bound', '× drug-free baseline', 'ng/mL', ...)."""
+        return self.unit_text or unit_label_of(self.observables[0] if self.observables
+                                               else "", self.unit)
 
 
 def layer_of(name: str) -> str:
@@ -119,15 +147,25 @@ def default_observables(names: Iterable[str]) -> list[str]:
     return out + symptoms
 
 
-def make_panels(observables: Iterable[str], units: Mapping[str, str]) -> list[Panel]:
-    """Group observables into panels, one per (layer, unit), in cascade order."""
+def make_panels(observables: Iterable[str], units: Mapping[str, str],
+                max_lines: int = MAX_LINES) -> list[Panel]:
+    """Group observables into panels, one per (layer, unit in words), in cascade order; a
+    group of more than ``max_lines`` is split into panels of at most that many."""
     groups: dict[tuple[str, str], list[str]] = {}
     for name in observables:
-        groups.setdefault((layer_of(name), units.get(name, "")), []).append(name)
+        unit = units.get(name, "")
+        groups.setdefault((layer_of(name), unit_label_of(name, unit)), []).append(name)
     order = {k: i for i, (k, _) in enumerate(LAYERS)}
     titles = dict(LAYERS)
-    return [Panel(layer, titles[layer], unit, tuple(members))
-            for (layer, unit), members in sorted(groups.items(), key=lambda kv: order[kv[0][0]])]
+    out = []
+    for (layer, text), members in sorted(groups.items(), key=lambda kv: order[kv[0][0]]):
+        n = -(-len(members) // max_lines)
+        size = -(-len(members) // n)
+        for i in range(n):
+            part = tuple(members[i * size:(i + 1) * size])
+            title = titles[layer] + (f" ({i + 1} of {n})" if n > 1 else "")
+            out.append(Panel(layer, title, units.get(part[0], ""), part, text))
+    return out
 
 
 def visible(observables: Iterable[str], peak: Callable[[str], float],
@@ -163,6 +201,14 @@ def log_start(times_h: Iterable[float]) -> float:
     """Left edge of a logarithmic time axis: the first positive output, at least 1 min."""
     pos = [t for t in times_h if t > 0]
     return max(min(pos), 1 / 60) if pos else 1 / 60
+
+
+def auto_log_time(t_end_h: float, doses_h: Iterable[float]) -> bool:
+    """Whether a run reads best on logarithmic time: longer than 12 h with every dose in its
+    first 5 % (a single session: minutes of PK, days of plasticity). Repeated dosing over
+    the run reads best on linear time (days)."""
+    doses = list(doses_h)
+    return bool(doses) and t_end_h > 12 and max(doses) <= 0.05 * t_end_h
 
 
 def linear_unit(t_end_h: float) -> tuple[float, str]:

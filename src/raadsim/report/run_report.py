@@ -128,10 +128,10 @@ def run_report(path: Path) -> tuple[str, str]:
                          "(written by an older raadsim): the mechanism and parameters below "
                          "are rebuilt with today's code.</p>")
         with tempfile.TemporaryDirectory() as tmp:
-            png = draw_highlighted(spec, parts_touched, Path(tmp) / "mechanism.png")
-            parts.append("<h2>Mechanism</h2><p>The model's own graph, layer by layer; nodes "
+            svg = draw_highlighted(spec, parts_touched, Path(tmp) / "mechanism.svg")
+            parts.append("<h2>Mechanism</h2><p>The model's own graph, scale by scale; nodes "
                          "the drugs and perturbations act on directly are red.</p>"
-                         + img(png.read_bytes(), "mechanism diagram", wide=True))
+                         + img(svg.read_bytes(), "mechanism diagram"))
         parts.append(spectrum_section(path))
         parts.append(summary_section(summary))
         rows = spec_parameters(spec)

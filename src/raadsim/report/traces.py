@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from ..io.scenario import scenario_from_dict
-from .figures import _describe
 
 
 @dataclass
@@ -36,6 +35,11 @@ class Trace:
         """Largest absolute value of ``name`` (0 when absent)."""
         v = self.values.get(name)
         return float(np.max(np.abs(v))) if v is not None and len(v) else 0.0
+
+
+def _describe(result) -> str:
+    doses = [f"{d.drug} {d.amount} {d.route}" for d in result.scenario.dose]
+    return f"{result.scenario.subject.species}: " + (", ".join(doses) or "no drug")
 
 
 def dose_times(scenario) -> tuple[float, ...]:

@@ -228,9 +228,9 @@ def trial_report(path: Path) -> tuple[str, str]:
                          "code.</p>")
         with tempfile.TemporaryDirectory() as tmp:
             for name, _sc, parts_touched, spec in models:
-                png = draw_highlighted(spec, parts_touched, Path(tmp) / f"{name}.png")
+                svg = draw_highlighted(spec, parts_touched, Path(tmp) / f"{name}.svg")
                 parts.append(f"<h3>arm {esc(name)}</h3>" + img(
-                    png.read_bytes(), f"mechanism diagram of arm {name}", wide=True))
+                    svg.read_bytes(), f"mechanism diagram of arm {name}"))
         parts.append(parameter_section(_parameters(models), "Every constant of the arms' "
                                        "models (typical patient) and the population model"))
     return f"raadsim report: trial {arms}", "".join(parts)
