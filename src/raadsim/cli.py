@@ -230,8 +230,8 @@ def _load(scenario: Path):
     """A scenario file, checked, with the files it reads (itself and its drug files)."""
     from .io.scenario import load_scenario
 
-    sc, cat = load_scenario(scenario)
-    return sc, cat, [scenario, *sc.drug_file_paths(scenario.parent)]
+    sc = load_scenario(scenario)
+    return sc, sc.catalogue(), [scenario, *sc.drug_file_paths(scenario.parent)]
 
 
 @app.command()
@@ -432,7 +432,8 @@ def trial(
 
     with _reported():
         executor = _check_executor(executor, dask)
-        tf, cat = load_trial(trial_file)
+        tf = load_trial(trial_file)
+        cat = tf.catalogue()
         inputs = [trial_file, *tf.drug_file_paths(trial_file.parent)]
         with _writing(out, "dir", overwrite, inputs):
             console.print(f"trial context: {tf.trial.context.resolved().describe()}")
