@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 from .errors import InputError
 from .io.scenario import Scenario, load_scenario, scenario_from_dict
-from .io.trial_file import TrialFile, load_trial, trial_from_dict
 from .simulate.run import Result, simulate
 
 if TYPE_CHECKING:
+    from .io.trial_file import TrialFile, load_trial, trial_from_dict
     from .simulate.trial import TrialResult
 
 __all__ = [
@@ -47,6 +47,19 @@ __all__ = [
     "simulate",
     "trial_from_dict",
 ]
+
+
+# Trial files load on first use: their module parses quantities (pint, which imports dask).
+_LAZY = {"TrialFile": "io.trial_file", "load_trial": "io.trial_file",
+         "trial_from_dict": "io.trial_file"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'raadsim' has no attribute {name!r}")
 
 
 def run_trial(trial: TrialFile, n: int | None = None, **options: Any) -> TrialResult:
