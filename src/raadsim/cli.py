@@ -193,6 +193,34 @@ def _check_listen(host: str, port: int) -> None:
                              f"({exc.strerror or exc})") from None
 
 
+@contextlib.contextmanager
+def _quiet_solver(out: Path | None) -> Iterator[None]:
+    """What the solver and libraries print meanwhile goes to ``out/warnings.log`` (a file in
+    the temporary folder without ``out`` or if the block fails), counted in one line."""
+    from .console import caught_messages, write_messages
+
+    messages = None
+    try:
+        with caught_messages() as messages:
+            yield
+    except Exception:
+        line = write_messages(messages, None) if messages is not None else None
+        if line:
+            err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+        raise
+    line = write_messages(messages, out)
+    if line:
+        _say(line)
+
+
+def _progress(description: str, total: float | None = None):
+    """A progress bar on a terminal (stdout), nothing in pipes and CI: yields
+    ``update(done, total=None)``."""
+    from .console import progress
+
+    return progress(console, description, total)
+
+
 def _workers_option() -> Any:
     return typer.Option(0, min=0, max=1024, help="worker processes (0 = all cores)")
 
@@ -202,28 +230,137 @@ def _workers_option() -> Any:
 _FLAG_OF = {"dose[0].drug": "--drug", "dose[0].amount": "--dose", "dose[0].route": "--route",
             "dose[0].infusion": "--infusion", "simulation.end": "--end",
             "simulation.output_every": "--every", "subject.species": "--species",
-            "subject.weight_kg": "--weight", "subject": "--species", "dose[0]": "--drug"}
+            "subject.weight_kg": "--weight", "subject": "--species", "dose[0]": "--drug",
+            "subject.condition": "--condition", "subject.age_years": "--age",
+            "subject.ancestry": "--ancestry", "dose[0].at": "--at",
+            "simulation.observables": "--observable", "dose[0].repeat.every": "--repeat-every",
+            "dose[0].repeat.count": "--repeat-count"}
+
+
+def _unit_text(unit: str) -> str:
+    """A unit as a person reads it: '1' (dimensionless) as 'dimensionless' and the MADRS
+    score in points."""
+    return {"1": "dimensionless", "": "dimensionless", "points": "score points"}.get(unit, unit)
+
+
+_CONDITION_WORDS = {"healthy": "healthy", "mdd": "major depressive disorder",
+                    "trd": "treatment-resistant depression",
+                    "bipolar_depression": "bipolar depression",
+                    "chronic_stress": "chronic stress"}
+
+
+def _subject_line(sc) -> str:
+    """``subject: human, 70 kg, treatment-resistant depression (condition trd)``."""
+    s = sc.subject
+    parts = [s.species]
+    if s.species != "culture":
+        parts.append(f"{s.weight:g} kg" + ("" if s.weight_kg is not None else " (default)"))
+    parts.append(f"{_CONDITION_WORDS.get(s.condition, s.condition)} (condition {s.condition})")
+    if s.age_years is not None:
+        parts.append(f"{s.age_years:g} years")
+    if s.ancestry != "not_asian":
+        parts.append(f"ancestry {s.ancestry}")
+    perts = [p.name + (f" ({p.genotype})" if p.genotype else "") for p in sc.perturbation]
+    return "subject: " + ", ".join(parts) + (f"; perturbations: {', '.join(perts)}"
+                                             if perts else "")
+
+
+def _perturbation_entry(text: str) -> dict[str, Any]:
+    """``NAME``, ``NAME@TIME`` or ``NAME:GENOTYPE`` (``--perturbation``) as a scenario entry."""
+    entry: dict[str, Any] = {}
+    rest, _, genotype = text.partition(":")
+    name, _, at = rest.partition("@")
+    entry["name"] = name.strip()
+    if at.strip():
+        entry["at"] = at.strip()
+    if genotype.strip():
+        entry["genotype"] = genotype.strip()
+    return entry
 
 
 def _scenario_from_flags(drug: str, dose: str, route: str, species: str, *,
                          infusion: str | None = None, end: str | None = None,
-                         every: str | None = None, weight: str | None = None):
+                         every: str | None = None, weight: str | None = None,
+                         condition: str | None = None, at: str | None = None,
+                         repeat_every: str | None = None, repeat_count: int | None = None,
+                         perturbation: Sequence[str] = (), age: float | None = None,
+                         ancestry: str | None = None, observable: Sequence[str] = ()):
     """The one-dose scenario of the flags, checked as `run` checks a file; errors name the
-    flag."""
+    flag. The condition defaults to TRD for humans (as in `raadsim demo`), healthy for the
+    other species."""
     from .io.scenario import check_scenario, scenario_from_dict
 
     d: dict[str, Any] = {"drug": drug, "amount": dose, "route": route}
     if infusion:
         d["infusion"] = infusion
-    subject: dict[str, Any] = {"species": species}
+    if at:
+        d["at"] = at
+    if (repeat_every is None) != (repeat_count is None):
+        raise InputError("--repeat-every" if repeat_every is None else "--repeat-count", None,
+                         "--repeat-every and --repeat-count together (e.g. --repeat-every "
+                         "'3.5 d' --repeat-count 8)")
+    if repeat_every is not None:
+        d["repeat"] = {"every": repeat_every, "count": repeat_count}
+    subject: dict[str, Any] = {"species": species, "condition": condition or (
+        "trd" if species == "human" else "healthy")}
     if weight:
         subject["weight_kg"] = weight
-    simulation = {k: v for k, v in (("end", end), ("output_every", every)) if v is not None}
+    if age is not None:
+        subject["age_years"] = age
+    if ancestry:
+        subject["ancestry"] = ancestry
+    simulation: dict[str, Any] = {k: v for k, v in (("end", end), ("output_every", every))
+                                  if v is not None}
+    if observable:
+        simulation["observables"] = list(observable)
+    raw = {"subject": subject, "dose": [d], "simulation": simulation,
+           "perturbation": [_perturbation_entry(p) for p in perturbation]}
     try:
-        sc = scenario_from_dict({"subject": subject, "dose": [d], "simulation": simulation})
+        sc = scenario_from_dict(raw)
         return sc, check_scenario(sc)
     except InputError as exc:
-        raise InputError(_FLAG_OF.get(exc.field, exc.field), exc.value, exc.accepted) from None
+        raise InputError(_flag_of(exc.field), exc.value, exc.accepted) from None
+
+
+def _flag_of(field: str) -> str:
+    """The flag that sets scenario key ``field`` (the key itself if no flag does)."""
+    if field in _FLAG_OF:
+        return _FLAG_OF[field]
+    m = re.match(r"perturbation\[(\d+)\]", field)
+    if m:
+        return f"--perturbation (#{int(m.group(1)) + 1})"
+    if field.startswith("dose[0].repeat"):
+        return "--repeat-every/--repeat-count"
+    return field
+
+
+def _print_key_values(result, sc) -> None:
+    """The values `raadsim demo` prints, for any run: plasma peaks, peak occupancy of the
+    main targets and the MADRS total score before and 24 h after the first dose."""
+    s = result.summary()["observables"]
+    table = Table(title=escape(_subject_line(sc)))
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    for name, v in s.items():
+        if name.startswith("plasma.") and v["peak"] > 0:
+            table.add_row(*_cells(f"peak plasma {name.split('.', 1)[1]}",
+                                  f"{v['peak']:.3g} {v['unit']} at {v['time_of_peak_h']:.2f} h"))
+    for name, label in (("occupancy.nmdar", "NMDA receptor block"),
+                        ("occupancy.ht2a", "5-HT2A receptor occupancy"),
+                        ("occupancy.trkb", "TrkB occupancy")):
+        if name in s and s[name]["peak"] > 0:
+            table.add_row(*_cells(f"peak {label}", f"{s[name]['peak']:.0%}"))
+    if "clinic.madrs" in result.values:
+        t0 = min((d.at.value for d in sc.dose), default=0.0)
+        before = result.at("clinic.madrs", t0)
+        row = f"{before:.1f} before the first dose"
+        if t0 + 24 <= result.time_h[-1]:
+            row += f", {result.at('clinic.madrs', t0 + 24):.1f} 24 h after it"
+        table.add_row("MADRS total score (points)", row)
+    if table.row_count:
+        console.print(table)
+    else:
+        _say(_subject_line(sc))
 
 
 def _load(scenario: Path):
@@ -247,9 +384,10 @@ def run(scenario: Path = typer.Argument(..., help="scenario TOML file"),
         if engine not in ("roadrunner", "scipy"):
             raise InputError("--engine", engine, "roadrunner or scipy")
         sc, cat, inputs = _load(scenario)
-        with _writing(out, "dir", overwrite, inputs):
+        with _writing(out, "dir", overwrite, inputs), _quiet_solver(out):
             result = simulate(sc, cat, engine=engine)  # type: ignore[arg-type]
             write_run(result, out, base_dir=scenario.parent, cat=cat)
+    _print_key_values(result, sc)
     _say(f"wrote {out}/timecourse.csv, summary.json, figure.png, scenario.json")
 
 
@@ -260,21 +398,44 @@ def simulate_cmd(
     route: str = typer.Option(..., help="iv, intranasal, oral, im, ip, sc, sublingual"),
     out: Path = typer.Option(..., "--out", help="output directory"),
     infusion: str | None = typer.Option(None, help="IV infusion duration, e.g. '40 min'"),
+    at: str | None = typer.Option(None, help="time of the (first) dose, e.g. '0 h'"),
+    repeat_every: str | None = typer.Option(None, help="repeat the dose this often, e.g. "
+                                            "'3.5 d' (with --repeat-count)"),
+    repeat_count: int | None = typer.Option(None, min=1, help="number of doses in all "
+                                            "(with --repeat-every)"),
     end: str = typer.Option("7 d", help="simulation end, e.g. '7 d'"),
     every: str = typer.Option("10 min", help="output interval"),
     species: str = typer.Option("human", help="human, rat or mouse"),
-    weight: str | None = typer.Option(None, help="body weight, e.g. '70 kg'"),
+    weight: str | None = typer.Option(None, help="body weight, e.g. '70 kg' (default: 70 kg "
+                                      "human, 0.3 kg rat, 0.025 kg mouse)"),
+    condition: str | None = typer.Option(None, help="healthy, mdd, trd, bipolar_depression "
+                                         "or chronic_stress (default: trd for humans, as in "
+                                         "`raadsim demo`; healthy for rodents)"),
+    age: float | None = typer.Option(None, help="age in years, 18-100 (default: an adult of "
+                                     "60 or younger)"),
+    ancestry: str | None = typer.Option(None, help="not_asian (default), asian or japanese"),
+    perturbation: list[str] = typer.Option([], "--perturbation", help="NAME, NAME@TIME or "
+                                           "NAME:GENOTYPE (repeat), e.g. 'rapamycin@-1 h', "
+                                           "'bdnf_val66met:met/met'"),
+    observable: list[str] = typer.Option([], "--observable", help="only these observables "
+                                         "(repeat; default: all)"),
     overwrite: bool = _overwrite_option(),
 ) -> None:
-    """One-line simulation of a single dose (same outputs as `run`)."""
+    """Simulate a dose given by flags, with the options of a scenario file (same outputs
+    as `run`); prints the subject used and the key values."""
     from .report.artifacts import write_run
     from .simulate.run import simulate
 
     with _reported():
-        sc, cat = _scenario_from_flags(drug, dose, route, species, infusion=infusion, end=end,
-                                       every=every, weight=weight)
-        with _writing(out, "dir", overwrite):
-            write_run(simulate(sc, cat), out, cat=cat)
+        sc, cat = _scenario_from_flags(
+            drug, dose, route, species, infusion=infusion, end=end, every=every,
+            weight=weight, condition=condition, at=at, repeat_every=repeat_every,
+            repeat_count=repeat_count, perturbation=perturbation, age=age,
+            ancestry=ancestry, observable=observable)
+        with _writing(out, "dir", overwrite), _quiet_solver(out):
+            result = simulate(sc, cat)
+            write_run(result, out, cat=cat)
+    _print_key_values(result, sc)
     _say(f"wrote {out}/timecourse.csv, summary.json, figure.png, scenario.json")
 
 
@@ -319,7 +480,7 @@ def demo(out: Path = typer.Option(Path("raadsim-demo"), "--out", help="output di
     """Simulate the flagship scenarios; print a summary; write CSV, figures and HTML."""
     from .report.demo import run_demo, summary_row
 
-    with _reported(), _writing(out, "dir", overwrite):
+    with _reported(), _writing(out, "dir", overwrite), _quiet_solver(out):
         results = run_demo(out)
     table = Table(title="raadsim demo — typical 70 kg adult")
     rows = [summary_row(n, r) for n, r in results.items()]
@@ -338,7 +499,7 @@ def _spec_for(scenario: Path | None, drug: str, dose: str, route: str, species: 
     if scenario is not None:
         sc, cat, _ = _load(scenario)
     else:
-        sc, cat = _scenario_from_flags(drug, dose, route, species)
+        sc, cat = _scenario_from_flags(drug, dose, route, species, condition="healthy")
     return build_model(sc, cat)
 
 
@@ -424,8 +585,6 @@ def trial(
     overwrite: bool = _overwrite_option(),
 ) -> None:
     """Run a virtual trial; write trial.json, patients.parquet, timecourse.csv, figure.png."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from .io.trial_file import load_trial
     from .report.artifacts import write_trial
     from .simulate.trial import run_trial
@@ -435,17 +594,12 @@ def trial(
         tf = load_trial(trial_file)
         cat = tf.catalogue()
         inputs = [trial_file, *tf.drug_file_paths(trial_file.parent)]
-        with _writing(out, "dir", overwrite, inputs):
-            console.print(f"trial context: {tf.trial.context.resolved().describe()}")
-            with Progress("[progress.description]{task.description}", BarColumn(),
-                          MofNCompleteColumn(), TimeRemainingColumn(), console=err_console,
-                          transient=True) as bar:
-                task = bar.add_task("patients", total=tf.population.n * len(tf.trial.arm))
+        with _writing(out, "dir", overwrite, inputs), _quiet_solver(out):
+            _say(f"trial context: {tf.trial.context.resolved().describe()}")
+            with _progress("patients", tf.population.n * len(tf.trial.arm)) as update:
                 result = run_trial(tf, cat, executor=executor, workers=workers or None,
                                    chunk_size=chunk or None, dask_address=dask or None,
-                                   keep_trajectories=keep_trajectories,
-                                   on_chunk=lambda done, total: bar.update(task,
-                                                                           completed=done))
+                                   keep_trajectories=keep_trajectories, on_chunk=update)
             write_trial(result, out, base_dir=trial_file.parent)
     _print_endpoints(result.summary, tf.population.n)
     _say(f"wrote {out}/trial.json, patients.parquet, timecourse.csv, figure.png, "
@@ -491,7 +645,7 @@ def validate(
     Exits 0 whatever the pass rate (a failing record is a finding, not an error)."""
     from .evidence.records import load_records, select
     from .evidence.runner import run_records
-    from .evidence.scorecard import fmt, scorecard, write_scorecard
+    from .evidence.scorecard import scorecard, write_scorecard
 
     with _reported():
         executor = _check_executor(executor, dask)
@@ -499,27 +653,34 @@ def validate(
         if not records:
             raise InputError("filters", {"kind": kind, "layer": layer, "drug": drug},
                              "a combination that selects at least one record")
-        with _writing(out, "dir", overwrite):
-            with console.status(f"simulating {len(records)} records"):
+        with _writing(out, "dir", overwrite), _quiet_solver(out):
+            with _progress(f"{len(records)} records: simulations") as update:
                 outcomes = run_records(records, executor=executor, workers=workers or None,
-                                       address=dask or None)
+                                       address=dask or None, on_step=update)
             card = scorecard(outcomes, {"kind": kind, "layer": layer, "drug": drug})
             write_scorecard(card, out)
-    table = Table(title="raadsim validation scorecard")
-    for col in ("record", "kind", "layer", "drug", "expected", "simulated", "result"):
-        table.add_column(col, overflow="fold")
-    for o in outcomes:
-        r = o.record
-        res = "[green]pass[/]" if o.passed else ("[red]error[/]" if o.error else "[red]FAIL[/]")
-        table.add_row(*_cells(r.id, r.kind, r.layer, r.drug, r.expected.describe(),
-                              fmt(o.simulated)), res)
-    console.print(table)
+    _print_scorecard_summary(card, out)
+
+
+def _print_scorecard_summary(card: dict, out: Path) -> None:
+    """One screen: totals by kind, layer and drug, and the ids of the failing records (the
+    full table is in the files written)."""
+    from rich.columns import Columns
+
     t = card["totals"]
+    console.print(f"[bold]raadsim validation: {t['passed']} of {t['records']} records "
+                  "reproduced[/]")
     for title, key in (("kind", "by_kind"), ("layer", "by_layer"), ("drug", "by_drug")):
-        _say(f"by {title}: " + ", ".join(
+        _say(f"  by {title}: " + ", ".join(
             f"{k} {v['passed']}/{v['records']}" for k, v in t[key].items()))
-    console.print(f"[bold]{t['passed']} of {t['records']} records reproduced[/]; wrote "
-                  f"{escape(str(out))}/scorecard.json, scorecard.md, scorecard.html")
+    for label, rows in (
+            ("not reproduced", [r for r in card["records"] if not r["passed"] and not r["error"]]),
+            ("did not run (error)", [r for r in card["records"] if r["error"]])):
+        if rows:
+            _say(f"{label} ({len(rows)}):")
+            console.print(Columns([Text(r["id"]) for r in rows], padding=(0, 2)))
+    _say(f"full table, with each failing record's known gap: {out}/scorecard.md "
+         "(also scorecard.html, scorecard.json)")
 
 
 @app.command()
@@ -551,6 +712,7 @@ def calibrate(
         reload_data,
         run_problem,
         stored,
+        stored_units,
         write_back,
         write_fit_summary,
     )
@@ -568,23 +730,26 @@ def calibrate(
         unknown = sorted(set(problem) - {p.id for p in PROBLEMS})
         if unknown:
             raise InputError("--problem", unknown[0], ", ".join(p.id for p in PROBLEMS))
-        table = Table(title="calibration")
-        for col in ("problem", "parameter", "stored", "fitted", "change"):
+        table = Table(title="calibration (values in the unit each data file stores)")
+        for col in ("problem", "parameter", "unit", "stored", "fitted", "change (%)"):
             table.add_column(col)
-        for p in chosen:
-            console.print(f"[bold]{escape(p.id)}[/]: {escape(p.description)} — fitted to "
-                          f"{escape(', '.join(p.records))}")
-            kwargs = {"maxiter": maxiter, "log": _say} if p.slow else {}
-            before = stored(p)
-            values = run_problem(p, **kwargs)
-            for name, v in values.items():
-                table.add_row(*_cells(p.id, name, f"{before[name]:.6g}", f"{v:.6g}",
-                                      f"{100 * (v / before[name] - 1):+.3f} %"))
-            if write:
-                write_back(p, values)
-                reload_data()
-                if p.slow:
-                    write_fit_summary(p)
+        with _quiet_solver(None), _progress("calibration problems", len(chosen)) as update:
+            for i, p in enumerate(chosen):
+                console.print(f"[bold]{escape(p.id)}[/]: {escape(p.description)} — fitted to "
+                              f"{escape(', '.join(p.records))}")
+                kwargs = {"maxiter": maxiter, "log": _say} if p.slow else {}
+                before, units = stored(p), stored_units(p)
+                values = run_problem(p, **kwargs)
+                for name, v in values.items():
+                    table.add_row(*_cells(p.id, name, _unit_text(units[name]),
+                                          f"{before[name]:.6g}", f"{v:.6g}",
+                                          f"{100 * (v / before[name] - 1):+.3f}"))
+                if write:
+                    write_back(p, values)
+                    reload_data()
+                    if p.slow:
+                        write_fit_summary(p)
+                update(i + 1)
     console.print(table)
     _say("written to the data files" if write else "not written (use --write)")
 
@@ -599,7 +764,8 @@ def _calibrate_pypesto(starts: int, profiles: bool, out: Path, workers: int = 0,
     from .io.outputs import atomic_dir
 
     t0 = time.perf_counter()
-    with _reported(), _writing(out, "dir", overwrite), atomic_dir(out) as tmp:
+    with _reported(), _writing(out, "dir", overwrite), _quiet_solver(out), \
+            atomic_dir(out) as tmp:
         write_petab(tmp / "petab")
         result, summary = fit(tmp / "petab" / "problem.yaml", n_starts=starts,
                               profiles=profiles, log=_say,
@@ -643,23 +809,31 @@ def sensitivity(
     with _reported():
         executor = _check_executor(executor, dask)
         sc, cat, inputs = _load(scenario)
-        with _writing(out, "dir", overwrite, inputs):
-            with console.status(f"{escape(method)}: simulating"):
+        with _writing(out, "dir", overwrite, inputs), _quiet_solver(out):
+            with _progress(f"{method}: simulations") as update:
                 result = run_sensitivity(sc, cat, observable, at, method=method, n=n or None,
                                          params=param or None, executor=executor,
                                          workers=workers or None, address=dask or None,
-                                         seed=seed)
+                                         seed=seed, progress=update)
             write_sensitivity(result, out)
     cols = INDEX_COLUMNS[result.method]
+    unit = _unit_text(result.unit)
+    index_unit = unit if result.method == "morris" else "fraction of variance"
     for label in result.at:
         table = Table(title=escape(f"{result.observable} at {label}: most influential "
-                                   "parameters"))
+                                   f"parameters (indices in {index_unit})"))
         table.add_column("parameter")
+        table.add_column("range (model unit)", justify="right")
         for c in cols:
-            table.add_column(c, justify="right")
+            table.add_column(f"{c} ({index_unit})", justify="right")
         for r in result.top(label, 8).to_dict("records"):
-            table.add_row(*_cells(r["parameter"], *(f"{r[c]:.3g}" for c in cols)))
+            table.add_row(*_cells(r["parameter"],
+                                  f"{r['low']:.3g}–{r['high']:.3g} {_unit_text(r['unit'])}",
+                                  *(f"{r[c]:.3g}" for c in cols)))
         console.print(table)
+        nominal = result.nominal.get(label)
+        if nominal is not None:
+            _say(f"{result.observable} at {label} with the stored values: {nominal:.4g} {unit}")
     _say(f"{result.runs} simulations; wrote {out}/sensitivity.csv, sensitivity.json, "
          "sensitivity.png")
 
@@ -741,7 +915,7 @@ def data_compare(data: Path = typer.Argument(..., help="NONMEM-style CSV"),
     with _reported():
         executor = _check_executor(executor, "")
         ds = read_dataset(data, mapping)
-        with _writing(out, "dir", overwrite, [data, mapping]):
+        with _writing(out, "dir", overwrite, [data, mapping]), _quiet_solver(out):
             table = predict(ds, executor=executor)
             write_observed_vs_predicted(table, out, title=f"raadsim vs {data.name}",
                                         meta={"data": str(data), "mapping": str(mapping)})
@@ -769,8 +943,9 @@ def data_fit(data: Path = typer.Argument(..., help="NONMEM-style CSV"),
 
     with _reported():
         ds = read_dataset(data, mapping)
-        with _writing(out, "dir", overwrite, [data, mapping]):
-            f = fit_data(ds, param)
+        with _writing(out, "dir", overwrite, [data, mapping]), _quiet_solver(out):
+            with _progress("model evaluations (at most)") as update:
+                f = fit_data(ds, param, progress=update)
             with atomic_dir(out) as tmp:
                 write_json(tmp / "fit.json", {
                     "data": str(data), "factors": f.factors, "values_by_subject": f.values,
