@@ -94,6 +94,47 @@ app = typer.Typer(cls=_OneLineErrors, add_completion=False, no_args_is_help=True
 console = Console()
 err_console = Console(stderr=True)
 
+# A flag takes no value, so typer's help shows no type for it (typer 0.2x prints <bool>).
+_display_type = typer.core.TyperOption.display_type_rich
+
+
+def _flag_without_type(self: Any, ctx: Any) -> str | None:
+    return None if getattr(self, "is_flag", False) else _display_type(self, ctx)
+
+
+typer.core.TyperOption.display_type_rich = _flag_without_type  # type: ignore[method-assign]
+
+
+def _summary_line(*, help_text: str, markup_mode: Any) -> Any:
+    """A command's summary in the command list: its first paragraph as one line (typer's
+    rich mode keeps the docstring's line breaks there)."""
+    import inspect
+
+    first = inspect.cleandoc(help_text).split("\n\n")[0].replace("\n", " ")
+    return _command_help(help_text=first, markup_mode=markup_mode)
+
+
+with contextlib.suppress(ImportError, AttributeError):
+    import typer.rich_utils
+
+    _command_help = typer.rich_utils._make_command_help
+    typer.rich_utils._make_command_help = _summary_line
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from ._version import __version__
+
+        console.print(f"raadsim {__version__}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_print_version,
+                                       is_eager=True, help="print the version and exit")
+          ) -> None:
+    """raadsim: multiscale simulation of rapid-acting antidepressants."""
+
 OVERWRITE_HELP = ("write into an existing directory (or over a file) that raadsim did not "
                   "write; only the files raadsim writes are replaced, never others")
 
@@ -338,13 +379,16 @@ def _print_key_values(result, sc) -> None:
     """The values `raadsim demo` prints, for any run: plasma peaks, peak occupancy of the
     main targets and the MADRS total score before and 24 h after the first dose."""
     s = result.summary()["observables"]
-    table = Table(title=escape(_subject_line(sc)))
+    _say(_subject_line(sc))
+    table = Table(title="key values (all observables: summary.json, timecourse.csv)")
     table.add_column("quantity")
     table.add_column("value", justify="right")
-    for name, v in s.items():
-        if name.startswith("plasma.") and v["peak"] > 0:
-            table.add_row(*_cells(f"peak plasma {name.split('.', 1)[1]}",
-                                  f"{v['peak']:.3g} {v['unit']} at {v['time_of_peak_h']:.2f} h"))
+    plasma = sorted((v["peak"], name) for name, v in s.items()
+                    if name.startswith("plasma.") and v["peak"] > 0)[::-1]
+    for _, name in plasma[:3]:  # the three highest: the drug and its main analytes
+        v = s[name]
+        table.add_row(*_cells(f"peak plasma {name.split('.', 1)[1]}",
+                              f"{v['peak']:.3g} {v['unit']} at {v['time_of_peak_h']:.2f} h"))
     for name, label in (("occupancy.nmdar", "NMDA receptor block"),
                         ("occupancy.ht2a", "5-HT2A receptor occupancy"),
                         ("occupancy.trkb", "TrkB occupancy")):
@@ -359,8 +403,6 @@ def _print_key_values(result, sc) -> None:
         table.add_row("MADRS total score (points)", row)
     if table.row_count:
         console.print(table)
-    else:
-        _say(_subject_line(sc))
 
 
 def _load(scenario: Path):
