@@ -111,6 +111,9 @@ def write_messages(messages: Messages, directory: Path | None) -> str | None:
         fd, name = tempfile.mkstemp(prefix="raadsim-warnings-", suffix=".log")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(messages.text)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(name, 0o666 & ~mask)
         path = Path(name)
     solver, other = messages.count()
     parts = [f"{solver} solver warning{'s' * (solver != 1)}"] if solver else []
