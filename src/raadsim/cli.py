@@ -707,8 +707,6 @@ def validate(
 def _print_scorecard_summary(card: dict, out: Path) -> None:
     """One screen: totals by kind, layer and drug, and the ids of the failing records (the
     full table is in the files written)."""
-    from rich.columns import Columns
-
     t = card["totals"]
     console.print(f"[bold]raadsim validation: {t['passed']} of {t['records']} records "
                   "reproduced[/]")
@@ -719,8 +717,7 @@ def _print_scorecard_summary(card: dict, out: Path) -> None:
             ("not reproduced", [r for r in card["records"] if not r["passed"] and not r["error"]]),
             ("did not run (error)", [r for r in card["records"] if r["error"]])):
         if rows:
-            _say(f"{label} ({len(rows)}):")
-            console.print(Columns([Text(r["id"]) for r in rows], padding=(0, 2)))
+            console.print(Text(f"{label} ({len(rows)}): " + ", ".join(r["id"] for r in rows)))
     _say(f"full table, with each failing record's known gap: {out}/scorecard.md "
          "(also scorecard.html, scorecard.json)")
 
