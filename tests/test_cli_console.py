@@ -234,3 +234,34 @@ def test_loaded_scenarios_and_trials_carry_their_catalogue():
     assert arm.catalogue() is tf.catalogue() and arm.base_dir == ROOT / "examples"
     with pytest.raises(raadsim.InputError, match="^n:"):
         raadsim.run_trial(tf, n=0)
+
+
+@pytest.mark.slow
+def test_run_prints_key_values_and_report_accepts_the_demo_folder(tmp_path):
+    import json
+
+    from raadsim.report.demo import FLAGSHIPS
+    from tests.reliability.cli_check import SCENARIO
+
+    (tmp_path / "s.toml").write_text(SCENARIO)
+    res = runner.invoke(app, ["run", str(tmp_path / "s.toml"), "--out", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    assert "subject: human, 70 kg, healthy (condition healthy)" in res.output
+    assert "peak plasma ketamine" in res.output and "peak NMDA receptor block" in res.output
+
+    demo = tmp_path / "demo"  # a demo folder with one flagship, written as `raadsim demo` does
+    demo.mkdir()
+    sc = raadsim.scenario_from_dict({
+        "subject": {"species": "human", "weight_kg": 70, "condition": "trd"},
+        "dose": FLAGSHIPS["lsd_oral"]["dose"],
+        "simulation": {"end": "6 h", "output_every": "30 min",
+                       "observables": ["plasma.lsd", "occupancy.ht2a"]}})
+    result = raadsim.simulate(sc)
+    result.to_long().to_csv(demo / "lsd_oral.csv", index=False)
+    (demo / "summary.json").write_text(json.dumps({"lsd_oral": result.summary()}))
+    (demo / "index.html").write_text("<html></html>")
+    res = runner.invoke(app, ["report", str(demo)])
+    assert res.exit_code == 0, res.output
+    assert "(demo report)" in res.output
+    html = (demo / "report.html").read_text()
+    assert "raadsim demo report" in html and FLAGSHIPS["lsd_oral"]["title"] in html

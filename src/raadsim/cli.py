@@ -718,8 +718,7 @@ def _print_scorecard_summary(card: dict, out: Path) -> None:
             ("did not run (error)", [r for r in card["records"] if r["error"]])):
         if rows:
             console.print(Text(f"{label} ({len(rows)}): " + ", ".join(r["id"] for r in rows)))
-    _say(f"full table, with each failing record's known gap: {out}/scorecard.md "
-         "(also scorecard.html, scorecard.json)")
+    _say(f"full table and known gaps: {out}/scorecard.md (also .html, .json)")
 
 
 @app.command()
