@@ -130,7 +130,7 @@ def test_scorecard_summary_lists_totals_and_failing_ids(capsys):
 
 
 def test_simulate_flags_give_the_scenario_file_options():
-    sc, cat = _scenario_from_flags(
+    sc, _ = _scenario_from_flags(
         "ketamine", "0.5 mg/kg", "iv", "human", infusion="40 min", end="3 d",
         repeat_every="1 d", repeat_count=3, perturbation=["rapamycin@-1 h"], age=40,
         observable=["plasma.ketamine", "clinic.madrs"])
@@ -216,10 +216,13 @@ def test_explain_gives_file_and_line_of_drug_file_parameters():
 
 def test_calibration_targets_have_units():
     from raadsim.evidence.calibrate import PROBLEMS, stored, stored_units
+    from raadsim.evidence.petab_problem import parameter_units
 
     for p in PROBLEMS:
         units = stored_units(p)
         assert set(units) == set(stored(p)) and all(units.values()), p.id
+    petab = parameter_units()
+    assert petab["Vc_lsd"] == "L" and petab["CL_lsd"] == "L/h" and all(petab.values())
 
 
 def test_loaded_scenarios_and_trials_carry_their_catalogue():
@@ -232,7 +235,7 @@ def test_loaded_scenarios_and_trials_carry_their_catalogue():
     assert isinstance(tf, raadsim.TrialFile) and tf.catalogue() is tf.catalogue()
     arm = tf.arm_scenario(tf.trial.arm[0])
     assert arm.catalogue() is tf.catalogue() and arm.base_dir == ROOT / "examples"
-    with pytest.raises(raadsim.InputError, match="^n:"):
+    with pytest.raises(raadsim.InputError, match=r"^n:"):
         raadsim.run_trial(tf, n=0)
 
 

@@ -809,15 +809,20 @@ def _calibrate_pypesto(starts: int, profiles: bool, out: Path, workers: int = 0,
                               profiles=profiles, log=_say,
                               workers=workers or os.cpu_count() or 1)
         write_fit(result, summary, tmp)
-    table = Table(title="pyPESTO fit of the PEtab problem (95 % profile intervals)")
-    for col in ("parameter", "stored", "best fit", "95 % interval", "identifiable"):
+    from .evidence.petab_problem import parameter_units
+
+    units = parameter_units()
+    table = Table(title="pyPESTO fit of the PEtab problem (95 % profile intervals; values in "
+                  "model units)")
+    for col in ("parameter", "unit", "stored", "best fit", "95 % interval", "identifiable"):
         table.add_column(col)
     for k, v in summary.best.items():
         lo, hi = summary.intervals.get(k, (None, None))
         interval = (f"{'—' if lo is None else f'{lo:.4g}'} … {'—' if hi is None else f'{hi:.4g}'}"
                     if k in summary.intervals else "not profiled")
         ident = ("yes" if summary.identifiable[k] else "no") if k in summary.intervals else ""
-        table.add_row(*_cells(k, f"{summary.stored[k]:.4g}", f"{v:.4g}", interval, ident))
+        unit = _unit_text(units[k]) if k in units else ""
+        table.add_row(*_cells(k, unit, f"{summary.stored[k]:.4g}", f"{v:.4g}", interval, ident))
     console.print(table)
     _say(f"negative log-likelihood: best {summary.fval_best:.4f}, stored values "
          f"{summary.fval_stored:.4f}; wrote {out}/ ({time.perf_counter() - t0:.0f} s)")
