@@ -864,11 +864,11 @@ def sensitivity(
     index_unit = unit if result.method == "morris" else "fraction of variance"
     for label in result.at:
         table = Table(title=escape(f"{result.observable} at {label}: most influential "
-                                   f"parameters (indices in {index_unit})"))
+                                   f"parameters ({', '.join(cols)} in {index_unit})"))
         table.add_column("parameter")
-        table.add_column("range (model unit)", justify="right")
+        table.add_column("range", justify="right")
         for c in cols:
-            table.add_column(f"{c} ({index_unit})", justify="right")
+            table.add_column(c, justify="right")
         for r in result.top(label, 8).to_dict("records"):
             table.add_row(*_cells(r["parameter"],
                                   f"{r['low']:.3g}–{r['high']:.3g} {_unit_text(r['unit'])}",
