@@ -17,8 +17,15 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 import raadsim
-from raadsim.cli import _print_key_values, _print_scorecard_summary, _scenario_from_flags, app
-from raadsim.console import LOG_FILE, caught_messages, progress, write_messages
+from raadsim.cli import _scenario_from_flags, app
+from raadsim.console import (
+    LOG_FILE,
+    caught_messages,
+    print_key_values,
+    print_scorecard_summary,
+    progress,
+    write_messages,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -120,7 +127,7 @@ def test_scorecard_summary_lists_totals_and_failing_ids(capsys):
 
     records = load_records()[:6]
     card = scorecard(_fake_outcomes(records))
-    _print_scorecard_summary(card, Path("out"))
+    print_scorecard_summary(Console(width=100), card, Path("out"))
     text = capsys.readouterr().out
     assert "1 of 6 records reproduced" in text
     assert "by kind:" in text and "by layer:" in text and "by drug:" in text
@@ -169,7 +176,7 @@ def test_key_values_show_subject_peaks_and_madrs(capsys):
     values = {"plasma.ketamine": np.exp(-t / 3) * 200, "occupancy.nmdar": np.exp(-t) * 0.5,
               "clinic.madrs": 32 - 10 * (t > 2)}
     units = {"plasma.ketamine": "ng/mL", "occupancy.nmdar": "1", "clinic.madrs": "points"}
-    _print_key_values(Result(t, values, units, sc, "test"), sc)
+    print_key_values(Console(width=100), Result(t, values, units, sc, "test"), sc)
     text = capsys.readouterr().out
     assert "subject: human, 70 kg (default), treatment-resistant depression" in text
     assert "200 ng/mL at 0.00 h" in text and "50%" in text

@@ -278,34 +278,6 @@ _FLAG_OF = {"dose[0].drug": "--drug", "dose[0].amount": "--dose", "dose[0].route
             "dose[0].repeat.count": "--repeat-count"}
 
 
-def _unit_text(unit: str) -> str:
-    """A unit as a person reads it: '1' (dimensionless) as 'dimensionless' and the MADRS
-    score in points."""
-    return {"1": "dimensionless", "": "dimensionless", "points": "score points"}.get(unit, unit)
-
-
-_CONDITION_WORDS = {"healthy": "healthy", "mdd": "major depressive disorder",
-                    "trd": "treatment-resistant depression",
-                    "bipolar_depression": "bipolar depression",
-                    "chronic_stress": "chronic stress"}
-
-
-def _subject_line(sc) -> str:
-    """``subject: human, 70 kg, treatment-resistant depression (condition trd)``."""
-    s = sc.subject
-    parts = [s.species]
-    if s.species != "culture":
-        parts.append(f"{s.weight:g} kg" + ("" if s.weight_kg is not None else " (default)"))
-    parts.append(f"{_CONDITION_WORDS.get(s.condition, s.condition)} (condition {s.condition})")
-    if s.age_years is not None:
-        parts.append(f"{s.age_years:g} years")
-    if s.ancestry != "not_asian":
-        parts.append(f"ancestry {s.ancestry}")
-    perts = [p.name + (f" ({p.genotype})" if p.genotype else "") for p in sc.perturbation]
-    return "subject: " + ", ".join(parts) + (f"; perturbations: {', '.join(perts)}"
-                                             if perts else "")
-
-
 def _perturbation_entry(text: str) -> dict[str, Any]:
     """``NAME``, ``NAME@TIME`` or ``NAME:GENOTYPE`` (``--perturbation``) as a scenario entry."""
     entry: dict[str, Any] = {}
@@ -375,36 +347,6 @@ def _flag_of(field: str) -> str:
     return field
 
 
-def _print_key_values(result, sc) -> None:
-    """The values `raadsim demo` prints, for any run: plasma peaks, peak occupancy of the
-    main targets and the MADRS total score before and 24 h after the first dose."""
-    s = result.summary()["observables"]
-    _say(_subject_line(sc))
-    table = Table(title="key values (all observables: summary.json, timecourse.csv)")
-    table.add_column("quantity")
-    table.add_column("value", justify="right")
-    plasma = sorted((v["peak"], name) for name, v in s.items()
-                    if name.startswith("plasma.") and v["peak"] > 0)[::-1]
-    for _, name in plasma[:3]:  # the three highest: the drug and its main analytes
-        v = s[name]
-        table.add_row(*_cells(f"peak plasma {name.split('.', 1)[1]}",
-                              f"{v['peak']:.3g} {v['unit']} at {v['time_of_peak_h']:.2f} h"))
-    for name, label in (("occupancy.nmdar", "NMDA receptor block"),
-                        ("occupancy.ht2a", "5-HT2A receptor occupancy"),
-                        ("occupancy.trkb", "TrkB occupancy")):
-        if name in s and s[name]["peak"] > 0:
-            table.add_row(*_cells(f"peak {label}", f"{s[name]['peak']:.0%}"))
-    if "clinic.madrs" in result.values:
-        t0 = min((d.at.value for d in sc.dose), default=0.0)
-        before = result.at("clinic.madrs", t0)
-        row = f"{before:.1f} before the first dose"
-        if t0 + 24 <= result.time_h[-1]:
-            row += f", {result.at('clinic.madrs', t0 + 24):.1f} 24 h after it"
-        table.add_row("MADRS total score (points)", row)
-    if table.row_count:
-        console.print(table)
-
-
 def _load(scenario: Path):
     """A scenario file, checked, with the files it reads (itself and its drug files)."""
     from .io.scenario import load_scenario
@@ -419,6 +361,7 @@ def run(scenario: Path = typer.Argument(..., help="scenario TOML file"),
         engine: str = typer.Option("roadrunner", help="roadrunner or scipy"),
         overwrite: bool = _overwrite_option()) -> None:
     """Simulate a scenario file; write timecourse.csv, summary.json and figure.png to OUT."""
+    from .console import print_key_values
     from .report.artifacts import write_run
     from .simulate.run import simulate
 
@@ -429,7 +372,7 @@ def run(scenario: Path = typer.Argument(..., help="scenario TOML file"),
         with _writing(out, "dir", overwrite, inputs), _quiet_solver(out):
             result = simulate(sc, cat, engine=engine)  # type: ignore[arg-type]
             write_run(result, out, base_dir=scenario.parent, cat=cat)
-    _print_key_values(result, sc)
+    print_key_values(console, result, sc)
     _say(f"wrote {out}/timecourse.csv, summary.json, figure.png, scenario.json")
 
 
@@ -465,6 +408,7 @@ def simulate_cmd(
 ) -> None:
     """Simulate a dose given by flags, with the options of a scenario file (same outputs
     as `run`); prints the subject used and the key values."""
+    from .console import print_key_values
     from .report.artifacts import write_run
     from .simulate.run import simulate
 
@@ -477,7 +421,7 @@ def simulate_cmd(
         with _writing(out, "dir", overwrite), _quiet_solver(out):
             result = simulate(sc, cat)
             write_run(result, out, cat=cat)
-    _print_key_values(result, sc)
+    print_key_values(console, result, sc)
     _say(f"wrote {out}/timecourse.csv, summary.json, figure.png, scenario.json")
 
 
@@ -685,6 +629,7 @@ def validate(
     """Run the evidence records; print the scorecard and write scorecard.json/.md/.html.
 
     Exits 0 whatever the pass rate (a failing record is a finding, not an error)."""
+    from .console import print_scorecard_summary
     from .evidence.records import load_records, select
     from .evidence.runner import run_records
     from .evidence.scorecard import scorecard, write_scorecard
@@ -701,24 +646,7 @@ def validate(
                                        address=dask or None, on_step=update)
             card = scorecard(outcomes, {"kind": kind, "layer": layer, "drug": drug})
             write_scorecard(card, out)
-    _print_scorecard_summary(card, out)
-
-
-def _print_scorecard_summary(card: dict, out: Path) -> None:
-    """One screen: totals by kind, layer and drug, and the ids of the failing records (the
-    full table is in the files written)."""
-    t = card["totals"]
-    console.print(f"[bold]raadsim validation: {t['passed']} of {t['records']} records "
-                  "reproduced[/]")
-    for title, key in (("kind", "by_kind"), ("layer", "by_layer"), ("drug", "by_drug")):
-        _say(f"  by {title}: " + ", ".join(
-            f"{k} {v['passed']}/{v['records']}" for k, v in t[key].items()))
-    for label, rows in (
-            ("not reproduced", [r for r in card["records"] if not r["passed"] and not r["error"]]),
-            ("did not run (error)", [r for r in card["records"] if r["error"]])):
-        if rows:
-            console.print(Text(f"{label} ({len(rows)}): " + ", ".join(r["id"] for r in rows)))
-    _say(f"full table and known gaps: {out}/scorecard.md (also .html, .json)")
+    print_scorecard_summary(console, card, out)
 
 
 @app.command()
@@ -745,6 +673,7 @@ def calibrate(
     records are never read. See raadsim.evidence.calibrate for each procedure. With
     ``--engine pypesto`` the PEtab problem (see `raadsim export petab`) is fitted by pyPESTO
     and written to OUT (petab/, result.hdf5, fit.json, waterfall.png, profiles.png)."""
+    from .console import unit_text
     from .evidence.calibrate import (
         PROBLEMS,
         reload_data,
@@ -779,7 +708,7 @@ def calibrate(
                 before, units = stored(p), stored_units(p)
                 values = run_problem(p, **kwargs)
                 for name, v in values.items():
-                    table.add_row(*_cells(p.id, name, _unit_text(units[name]),
+                    table.add_row(*_cells(p.id, name, unit_text(units[name]),
                                           f"{before[name]:.6g}", f"{v:.6g}",
                                           f"{100 * (v / before[name] - 1):+.3f}"))
                 if write:
@@ -809,6 +738,7 @@ def _calibrate_pypesto(starts: int, profiles: bool, out: Path, workers: int = 0,
                               profiles=profiles, log=_say,
                               workers=workers or os.cpu_count() or 1)
         write_fit(result, summary, tmp)
+    from .console import unit_text
     from .evidence.petab_problem import parameter_units
 
     units = parameter_units()
@@ -821,7 +751,7 @@ def _calibrate_pypesto(starts: int, profiles: bool, out: Path, workers: int = 0,
         interval = (f"{'—' if lo is None else f'{lo:.4g}'} … {'—' if hi is None else f'{hi:.4g}'}"
                     if k in summary.intervals else "not profiled")
         ident = ("yes" if summary.identifiable[k] else "no") if k in summary.intervals else ""
-        unit = _unit_text(units[k]) if k in units else ""
+        unit = unit_text(units[k]) if k in units else ""
         table.add_row(*_cells(k, unit, f"{summary.stored[k]:.4g}", f"{v:.4g}", interval, ident))
     console.print(table)
     _say(f"negative log-likelihood: best {summary.fval_best:.4f}, stored values "
@@ -848,6 +778,7 @@ def sensitivity(
     """Global sensitivity (SALib) of an observable to the parameters, over the ranges recorded
     with their provenance; writes sensitivity.csv/.json/.png."""
     from .analysis.sensitivity import INDEX_COLUMNS, run_sensitivity, write_sensitivity
+    from .console import unit_text
 
     with _reported():
         executor = _check_executor(executor, dask)
@@ -860,7 +791,7 @@ def sensitivity(
                                          seed=seed, progress=update)
             write_sensitivity(result, out)
     cols = INDEX_COLUMNS[result.method]
-    unit = _unit_text(result.unit)
+    unit = unit_text(result.unit)
     index_unit = unit if result.method == "morris" else "fraction of variance"
     for label in result.at:
         table = Table(title=escape(f"{result.observable} at {label}: most influential "
@@ -871,7 +802,7 @@ def sensitivity(
             table.add_column(c, justify="right")
         for r in result.top(label, 8).to_dict("records"):
             table.add_row(*_cells(r["parameter"],
-                                  f"{r['low']:.3g}–{r['high']:.3g} {_unit_text(r['unit'])}",
+                                  f"{r['low']:.3g}–{r['high']:.3g} {unit_text(r['unit'])}",
                                   *(f"{r[c]:.3g}" for c in cols)))
         console.print(table)
         nominal = result.nominal.get(label)
@@ -1015,86 +946,21 @@ def report(
 ) -> None:
     """One self-contained HTML report (figures, tables, scenario, parameters with sources,
     scorecard) of a run, trial or validation output directory."""
+    from .demo_report import demo_report, demo_runs
     from .report.html_report import detect_kind, report_inputs, write_report
 
     target = out if out is not None else directory / "report.html"
     with _reported():
-        demo = _demo_runs(directory)
+        demo = demo_runs(directory)
         kind = "demo" if demo else detect_kind(directory)
         with _writing(target, "file", overwrite, report_inputs(directory)):
             if demo:
                 from .io.outputs import write_text_atomic
 
-                path = write_text_atomic(target, _demo_report(directory, demo))
+                path = write_text_atomic(target, demo_report(directory, demo))
             else:
                 path = write_report(directory, target)
     _say(f"wrote {path} ({kind} report)")
-
-
-def _demo_runs(directory: Path) -> list[str]:
-    """The flagship runs of a `raadsim demo` folder (empty if it is not one)."""
-    import json
-
-    from .report.demo import FLAGSHIPS
-
-    try:
-        summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    names = list(summary) if isinstance(summary, dict) else []
-    if not names or not set(names) <= set(FLAGSHIPS) or not (directory / "index.html").is_file():
-        return []
-    return [n for n in names if (directory / f"{n}.csv").is_file()]
-
-
-def _demo_report(directory: Path, names: list[str]) -> str:
-    """One HTML report of a demo folder: the run report of each flagship scenario, each
-    built from the demo's time course, summary and figure and the scenario the demo ran."""
-    import json
-    import shutil
-    import tempfile
-
-    import numpy as np
-    import pandas as pd
-
-    from .io.outputs import write_json
-    from .io.scenario import scenario_from_dict
-    from .io.scenario_dump import scenario_to_dict
-    from .model.build import build_model
-    from .report.artifacts import MODEL_FILE, model_record
-    from .report.demo import FLAGSHIPS
-    from .report.html_parts import esc, page
-    from .report.run_report import run_report
-
-    summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
-    sections, contents = [], []
-    for name in names:
-        csv = directory / f"{name}.csv"
-        times = np.unique(pd.read_csv(csv, usecols=["time_h"])["time_h"].to_numpy())
-        step_min = float(np.median(np.diff(times))) * 60 if len(times) > 1 else 10.0
-        sc = scenario_from_dict({
-            "subject": {"species": "human", "weight_kg": 70, "condition": "trd"},
-            "dose": FLAGSHIPS[name]["dose"],
-            "simulation": {"end": f"{times[-1]:g} h", "output_every": f"{step_min:g} min"}})
-        with tempfile.TemporaryDirectory() as tmp:
-            run = Path(tmp)
-            shutil.copyfile(csv, run / "timecourse.csv")
-            write_json(run / "summary.json", summary[name])
-            write_json(run / "scenario.json", scenario_to_dict(sc))
-            cat = sc.catalogue()
-            write_json(run / MODEL_FILE, model_record(build_model(sc, cat), sc, cat))
-            if (directory / f"{name}.png").is_file():
-                shutil.copyfile(directory / f"{name}.png", run / "figure.png")
-            _, body = run_report(run)
-        body = body.replace("<h1>raadsim run report</h1>", "", 1).replace(
-            esc(str(run)), esc(f"{directory}/{name}.csv"))
-        title = FLAGSHIPS[name]["title"]
-        contents.append(f"<li><a href='#{name}'>{esc(title)}</a></li>")
-        sections.append(f"<section id='{name}'><h1>{esc(title)}</h1>{body}</section>")
-    head = (f"<h1>raadsim demo report</h1><p>The flagship scenarios of <code>raadsim demo"
-            f"</code> (typical 70 kg adult with treatment-resistant depression), from "
-            f"{esc(str(directory))}.</p><ul>{''.join(contents)}</ul>")
-    return page("raadsim demo report", head + "".join(sections))
 
 
 @app.command("app")

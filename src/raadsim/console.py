@@ -1,6 +1,7 @@
-"""Console output of the long commands: a progress bar when stdout is a terminal, and the
-messages the solver and libraries print (CVODE's ``t + h = t`` warnings, ...) kept out of
-the console, written to a log file and counted in one line.
+"""Console output of the commands: a progress bar when stdout is a terminal; the messages
+the solver and libraries print (CVODE's ``t + h = t`` warnings, ...) kept out of the console,
+written to a log file and counted in one line; the key values of a run and the one-screen
+summary of a validation.
 
 The messages are caught at the file-descriptor level (fd 2), so those that libRoadRunner's
 C++ code and the worker processes started meanwhile print are caught too.
@@ -15,10 +16,15 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
 
 Update = Callable[..., None]
+LOG_FILE = "warnings.log"  # in the output directory
 
 
 def interactive(console: Console) -> bool:
@@ -121,4 +127,85 @@ def write_messages(messages: Messages, directory: Path | None) -> str | None:
     return f"{' and '.join(parts)} (not shown) written to {path}"
 
 
-LOG_FILE = "warnings.log"
+# -- what the commands print ----------------------------------------------------------------------
+def _plain(console: Console, text: str) -> None:
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _cells(*values: object) -> list[str]:
+    return [escape(str(v)) for v in values]
+
+
+def unit_text(unit: str) -> str:
+    """A unit as a person reads it: '1' (dimensionless) as 'dimensionless' and the MADRS
+    score in points."""
+    return {"1": "dimensionless", "": "dimensionless", "points": "score points"}.get(unit, unit)
+
+
+_CONDITION_WORDS = {"healthy": "healthy", "mdd": "major depressive disorder",
+                    "trd": "treatment-resistant depression",
+                    "bipolar_depression": "bipolar depression",
+                    "chronic_stress": "chronic stress"}
+
+
+def subject_line(sc: Any) -> str:
+    """``subject: human, 70 kg, treatment-resistant depression (condition trd)``."""
+    s = sc.subject
+    parts = [s.species]
+    if s.species != "culture":
+        parts.append(f"{s.weight:g} kg" + ("" if s.weight_kg is not None else " (default)"))
+    parts.append(f"{_CONDITION_WORDS.get(s.condition, s.condition)} (condition {s.condition})")
+    if s.age_years is not None:
+        parts.append(f"{s.age_years:g} years")
+    if s.ancestry != "not_asian":
+        parts.append(f"ancestry {s.ancestry}")
+    perts = [p.name + (f" ({p.genotype})" if p.genotype else "") for p in sc.perturbation]
+    return "subject: " + ", ".join(parts) + (f"; perturbations: {', '.join(perts)}"
+                                             if perts else "")
+
+
+def print_key_values(console: Console, result: Any, sc: Any) -> None:
+    """The values `raadsim demo` prints, for any run: plasma peaks, peak occupancy of the
+    main targets and the MADRS total score before and 24 h after the first dose."""
+    s = result.summary()["observables"]
+    _plain(console, subject_line(sc))
+    table = Table(title="key values (all observables: summary.json, timecourse.csv)")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    plasma = sorted((v["peak"], name) for name, v in s.items()
+                    if name.startswith("plasma.") and v["peak"] > 0)[::-1]
+    for _, name in plasma[:3]:  # the three highest: the drug and its main analytes
+        v = s[name]
+        table.add_row(*_cells(f"peak plasma {name.split('.', 1)[1]}",
+                              f"{v['peak']:.3g} {v['unit']} at {v['time_of_peak_h']:.2f} h"))
+    for name, label in (("occupancy.nmdar", "NMDA receptor block"),
+                        ("occupancy.ht2a", "5-HT2A receptor occupancy"),
+                        ("occupancy.trkb", "TrkB occupancy")):
+        if name in s and s[name]["peak"] > 0:
+            table.add_row(*_cells(f"peak {label}", f"{s[name]['peak']:.0%}"))
+    if "clinic.madrs" in result.values:
+        t0 = min((d.at.value for d in sc.dose), default=0.0)
+        before = result.at("clinic.madrs", t0)
+        row = f"{before:.1f} before the first dose"
+        if t0 + 24 <= result.time_h[-1]:
+            row += f", {result.at('clinic.madrs', t0 + 24):.1f} 24 h after it"
+        table.add_row("MADRS total score (points)", row)
+    if table.row_count:
+        console.print(table)
+
+
+def print_scorecard_summary(console: Console, card: dict, out: Path) -> None:
+    """One screen: totals by kind, layer and drug, and the ids of the failing records (the
+    full table is in the files written)."""
+    t = card["totals"]
+    console.print(f"[bold]raadsim validation: {t['passed']} of {t['records']} records "
+                  "reproduced[/]")
+    for title, key in (("kind", "by_kind"), ("layer", "by_layer"), ("drug", "by_drug")):
+        _plain(console, f"  by {title}: " + ", ".join(
+            f"{k} {v['passed']}/{v['records']}" for k, v in t[key].items()))
+    for label, rows in (
+            ("not reproduced", [r for r in card["records"] if not r["passed"] and not r["error"]]),
+            ("did not run (error)", [r for r in card["records"] if r["error"]])):
+        if rows:
+            console.print(Text(f"{label} ({len(rows)}): " + ", ".join(r["id"] for r in rows)))
+    _plain(console, f"full table and known gaps: {out}/scorecard.md (also .html, .json)")
