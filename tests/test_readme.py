@@ -36,7 +36,8 @@ def test_the_readme_python_blocks_run(tmp_path, monkeypatch):
         for i, block in enumerate(python_blocks()):
             exec(compile(block, f"README.md python block {i + 1}", "exec"), namespace)
     text = printed.getvalue()
-    assert "peak plasma ketamine" in text and "dose[0].route" in text
+    assert "peak plasma ketamine" in text and "human 70.0 trd" in text
+    assert "dose[0].route: got 'rectal'; expected one of iv" in text
     assert (tmp_path / "ketamine.png").stat().st_size > 0
     assert (tmp_path / "trial.png").stat().st_size > 0
     assert {"timecourse.csv", "summary.json", "figure.png"} <= set(os.listdir("ketamine"))
