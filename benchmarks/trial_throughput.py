@@ -44,7 +44,8 @@ TRIAL = ROOT / "examples" / "ketamine_trial.toml"
 def load(n: int):
     from raadsim.io.trial_file import load_trial
 
-    tf, cat = load_trial(TRIAL)
+    tf = load_trial(TRIAL)
+    cat = tf.catalogue()
     return tf.model_copy(update={"population": tf.population.model_copy(update={"n": n})}), cat
 
 

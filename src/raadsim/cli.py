@@ -94,6 +94,47 @@ app = typer.Typer(cls=_OneLineErrors, add_completion=False, no_args_is_help=True
 console = Console()
 err_console = Console(stderr=True)
 
+# A flag takes no value, so typer's help shows no type for it (typer 0.2x prints <bool>).
+_display_type = typer.core.TyperOption.display_type_rich
+
+
+def _flag_without_type(self: Any, ctx: Any) -> str | None:
+    return None if getattr(self, "is_flag", False) else _display_type(self, ctx)
+
+
+typer.core.TyperOption.display_type_rich = _flag_without_type  # type: ignore[method-assign]
+
+
+def _summary_line(*, help_text: str, markup_mode: Any) -> Any:
+    """A command's summary in the command list: its first paragraph as one line (typer's
+    rich mode keeps the docstring's line breaks there)."""
+    import inspect
+
+    first = inspect.cleandoc(help_text).split("\n\n")[0].replace("\n", " ")
+    return _command_help(help_text=first, markup_mode=markup_mode)
+
+
+with contextlib.suppress(ImportError, AttributeError):
+    import typer.rich_utils
+
+    _command_help = typer.rich_utils._make_command_help
+    typer.rich_utils._make_command_help = _summary_line
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from ._version import __version__
+
+        console.print(f"raadsim {__version__}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_print_version,
+                                       is_eager=True, help="print the version and exit")
+          ) -> None:
+    """raadsim: multiscale simulation of rapid-acting antidepressants."""
+
 OVERWRITE_HELP = ("write into an existing directory (or over a file) that raadsim did not "
                   "write; only the files raadsim writes are replaced, never others")
 
@@ -193,6 +234,34 @@ def _check_listen(host: str, port: int) -> None:
                              f"({exc.strerror or exc})") from None
 
 
+@contextlib.contextmanager
+def _quiet_solver(out: Path | None) -> Iterator[None]:
+    """What the solver and libraries print meanwhile goes to ``out/warnings.log`` (a file in
+    the temporary folder without ``out`` or if the block fails), counted in one line."""
+    from .console import caught_messages, write_messages
+
+    messages = None
+    try:
+        with caught_messages() as messages:
+            yield
+    except Exception:
+        line = write_messages(messages, None) if messages is not None else None
+        if line:
+            err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+        raise
+    line = write_messages(messages, out)
+    if line:
+        _say(line)
+
+
+def _progress(description: str, total: float | None = None):
+    """A progress bar on a terminal (stdout), nothing in pipes and CI: yields
+    ``update(done, total=None)``."""
+    from .console import progress
+
+    return progress(console, description, total)
+
+
 def _workers_option() -> Any:
     return typer.Option(0, min=0, max=1024, help="worker processes (0 = all cores)")
 
@@ -202,36 +271,88 @@ def _workers_option() -> Any:
 _FLAG_OF = {"dose[0].drug": "--drug", "dose[0].amount": "--dose", "dose[0].route": "--route",
             "dose[0].infusion": "--infusion", "simulation.end": "--end",
             "simulation.output_every": "--every", "subject.species": "--species",
-            "subject.weight_kg": "--weight", "subject": "--species", "dose[0]": "--drug"}
+            "subject.weight_kg": "--weight", "subject": "--species", "dose[0]": "--drug",
+            "subject.condition": "--condition", "subject.age_years": "--age",
+            "subject.ancestry": "--ancestry", "dose[0].at": "--at",
+            "simulation.observables": "--observable", "dose[0].repeat.every": "--repeat-every",
+            "dose[0].repeat.count": "--repeat-count"}
+
+
+def _perturbation_entry(text: str) -> dict[str, Any]:
+    """``NAME``, ``NAME@TIME`` or ``NAME:GENOTYPE`` (``--perturbation``) as a scenario entry."""
+    entry: dict[str, Any] = {}
+    rest, _, genotype = text.partition(":")
+    name, _, at = rest.partition("@")
+    entry["name"] = name.strip()
+    if at.strip():
+        entry["at"] = at.strip()
+    if genotype.strip():
+        entry["genotype"] = genotype.strip()
+    return entry
 
 
 def _scenario_from_flags(drug: str, dose: str, route: str, species: str, *,
                          infusion: str | None = None, end: str | None = None,
-                         every: str | None = None, weight: str | None = None):
+                         every: str | None = None, weight: str | None = None,
+                         condition: str | None = None, at: str | None = None,
+                         repeat_every: str | None = None, repeat_count: int | None = None,
+                         perturbation: Sequence[str] = (), age: float | None = None,
+                         ancestry: str | None = None, observable: Sequence[str] = ()):
     """The one-dose scenario of the flags, checked as `run` checks a file; errors name the
-    flag."""
+    flag. The condition defaults to TRD for humans (as in `raadsim demo`), healthy for the
+    other species."""
     from .io.scenario import check_scenario, scenario_from_dict
 
     d: dict[str, Any] = {"drug": drug, "amount": dose, "route": route}
     if infusion:
         d["infusion"] = infusion
-    subject: dict[str, Any] = {"species": species}
+    if at:
+        d["at"] = at
+    if (repeat_every is None) != (repeat_count is None):
+        raise InputError("--repeat-every" if repeat_every is None else "--repeat-count", None,
+                         "--repeat-every and --repeat-count together (e.g. --repeat-every "
+                         "'3.5 d' --repeat-count 8)")
+    if repeat_every is not None:
+        d["repeat"] = {"every": repeat_every, "count": repeat_count}
+    subject: dict[str, Any] = {"species": species, "condition": condition or (
+        "trd" if species == "human" else "healthy")}
     if weight:
         subject["weight_kg"] = weight
-    simulation = {k: v for k, v in (("end", end), ("output_every", every)) if v is not None}
+    if age is not None:
+        subject["age_years"] = age
+    if ancestry:
+        subject["ancestry"] = ancestry
+    simulation: dict[str, Any] = {k: v for k, v in (("end", end), ("output_every", every))
+                                  if v is not None}
+    if observable:
+        simulation["observables"] = list(observable)
+    raw = {"subject": subject, "dose": [d], "simulation": simulation,
+           "perturbation": [_perturbation_entry(p) for p in perturbation]}
     try:
-        sc = scenario_from_dict({"subject": subject, "dose": [d], "simulation": simulation})
+        sc = scenario_from_dict(raw)
         return sc, check_scenario(sc)
     except InputError as exc:
-        raise InputError(_FLAG_OF.get(exc.field, exc.field), exc.value, exc.accepted) from None
+        raise InputError(_flag_of(exc.field), exc.value, exc.accepted) from None
+
+
+def _flag_of(field: str) -> str:
+    """The flag that sets scenario key ``field`` (the key itself if no flag does)."""
+    if field in _FLAG_OF:
+        return _FLAG_OF[field]
+    m = re.match(r"perturbation\[(\d+)\]", field)
+    if m:
+        return f"--perturbation (#{int(m.group(1)) + 1})"
+    if field.startswith("dose[0].repeat"):
+        return "--repeat-every/--repeat-count"
+    return field
 
 
 def _load(scenario: Path):
     """A scenario file, checked, with the files it reads (itself and its drug files)."""
     from .io.scenario import load_scenario
 
-    sc, cat = load_scenario(scenario)
-    return sc, cat, [scenario, *sc.drug_file_paths(scenario.parent)]
+    sc = load_scenario(scenario)
+    return sc, sc.catalogue(), [scenario, *sc.drug_file_paths(scenario.parent)]
 
 
 @app.command()
@@ -240,6 +361,7 @@ def run(scenario: Path = typer.Argument(..., help="scenario TOML file"),
         engine: str = typer.Option("roadrunner", help="roadrunner or scipy"),
         overwrite: bool = _overwrite_option()) -> None:
     """Simulate a scenario file; write timecourse.csv, summary.json and figure.png to OUT."""
+    from .console import print_key_values
     from .report.artifacts import write_run
     from .simulate.run import simulate
 
@@ -247,9 +369,10 @@ def run(scenario: Path = typer.Argument(..., help="scenario TOML file"),
         if engine not in ("roadrunner", "scipy"):
             raise InputError("--engine", engine, "roadrunner or scipy")
         sc, cat, inputs = _load(scenario)
-        with _writing(out, "dir", overwrite, inputs):
+        with _writing(out, "dir", overwrite, inputs), _quiet_solver(out):
             result = simulate(sc, cat, engine=engine)  # type: ignore[arg-type]
             write_run(result, out, base_dir=scenario.parent, cat=cat)
+    print_key_values(console, result, sc)
     _say(f"wrote {out}/timecourse.csv, summary.json, figure.png, scenario.json")
 
 
@@ -260,21 +383,45 @@ def simulate_cmd(
     route: str = typer.Option(..., help="iv, intranasal, oral, im, ip, sc, sublingual"),
     out: Path = typer.Option(..., "--out", help="output directory"),
     infusion: str | None = typer.Option(None, help="IV infusion duration, e.g. '40 min'"),
+    at: str | None = typer.Option(None, help="time of the (first) dose, e.g. '0 h'"),
+    repeat_every: str | None = typer.Option(None, help="repeat the dose this often, e.g. "
+                                            "'3.5 d' (with --repeat-count)"),
+    repeat_count: int | None = typer.Option(None, min=1, help="number of doses in all "
+                                            "(with --repeat-every)"),
     end: str = typer.Option("7 d", help="simulation end, e.g. '7 d'"),
     every: str = typer.Option("10 min", help="output interval"),
     species: str = typer.Option("human", help="human, rat or mouse"),
-    weight: str | None = typer.Option(None, help="body weight, e.g. '70 kg'"),
+    weight: str | None = typer.Option(None, help="body weight, e.g. '70 kg' (default: 70 kg "
+                                      "human, 0.3 kg rat, 0.025 kg mouse)"),
+    condition: str | None = typer.Option(None, help="healthy, mdd, trd, bipolar_depression "
+                                         "or chronic_stress (default: trd for humans, as in "
+                                         "`raadsim demo`; healthy for rodents)"),
+    age: float | None = typer.Option(None, help="age in years, 18-100 (default: an adult of "
+                                     "60 or younger)"),
+    ancestry: str | None = typer.Option(None, help="not_asian (default), asian or japanese"),
+    perturbation: list[str] = typer.Option([], "--perturbation", help="NAME, NAME@TIME or "
+                                           "NAME:GENOTYPE (repeat), e.g. 'rapamycin@-1 h', "
+                                           "'bdnf_val66met:met/met'"),
+    observable: list[str] = typer.Option([], "--observable", help="only these observables "
+                                         "(repeat; default: all)"),
     overwrite: bool = _overwrite_option(),
 ) -> None:
-    """One-line simulation of a single dose (same outputs as `run`)."""
+    """Simulate a dose given by flags, with the options of a scenario file (same outputs
+    as `run`); prints the subject used and the key values."""
+    from .console import print_key_values
     from .report.artifacts import write_run
     from .simulate.run import simulate
 
     with _reported():
-        sc, cat = _scenario_from_flags(drug, dose, route, species, infusion=infusion, end=end,
-                                       every=every, weight=weight)
-        with _writing(out, "dir", overwrite):
-            write_run(simulate(sc, cat), out, cat=cat)
+        sc, cat = _scenario_from_flags(
+            drug, dose, route, species, infusion=infusion, end=end, every=every,
+            weight=weight, condition=condition, at=at, repeat_every=repeat_every,
+            repeat_count=repeat_count, perturbation=perturbation, age=age,
+            ancestry=ancestry, observable=observable)
+        with _writing(out, "dir", overwrite), _quiet_solver(out):
+            result = simulate(sc, cat)
+            write_run(result, out, cat=cat)
+    print_key_values(console, result, sc)
     _say(f"wrote {out}/timecourse.csv, summary.json, figure.png, scenario.json")
 
 
@@ -319,7 +466,7 @@ def demo(out: Path = typer.Option(Path("raadsim-demo"), "--out", help="output di
     """Simulate the flagship scenarios; print a summary; write CSV, figures and HTML."""
     from .report.demo import run_demo, summary_row
 
-    with _reported(), _writing(out, "dir", overwrite):
+    with _reported(), _writing(out, "dir", overwrite), _quiet_solver(out):
         results = run_demo(out)
     table = Table(title="raadsim demo — typical 70 kg adult")
     rows = [summary_row(n, r) for n, r in results.items()]
@@ -338,7 +485,7 @@ def _spec_for(scenario: Path | None, drug: str, dose: str, route: str, species: 
     if scenario is not None:
         sc, cat, _ = _load(scenario)
     else:
-        sc, cat = _scenario_from_flags(drug, dose, route, species)
+        sc, cat = _scenario_from_flags(drug, dose, route, species, condition="healthy")
     return build_model(sc, cat)
 
 
@@ -424,27 +571,21 @@ def trial(
     overwrite: bool = _overwrite_option(),
 ) -> None:
     """Run a virtual trial; write trial.json, patients.parquet, timecourse.csv, figure.png."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from .io.trial_file import load_trial
     from .report.artifacts import write_trial
     from .simulate.trial import run_trial
 
     with _reported():
         executor = _check_executor(executor, dask)
-        tf, cat = load_trial(trial_file)
+        tf = load_trial(trial_file)
+        cat = tf.catalogue()
         inputs = [trial_file, *tf.drug_file_paths(trial_file.parent)]
-        with _writing(out, "dir", overwrite, inputs):
-            console.print(f"trial context: {tf.trial.context.resolved().describe()}")
-            with Progress("[progress.description]{task.description}", BarColumn(),
-                          MofNCompleteColumn(), TimeRemainingColumn(), console=err_console,
-                          transient=True) as bar:
-                task = bar.add_task("patients", total=tf.population.n * len(tf.trial.arm))
+        with _writing(out, "dir", overwrite, inputs), _quiet_solver(out):
+            _say(f"trial context: {tf.trial.context.resolved().describe()}")
+            with _progress("patients", tf.population.n * len(tf.trial.arm)) as update:
                 result = run_trial(tf, cat, executor=executor, workers=workers or None,
                                    chunk_size=chunk or None, dask_address=dask or None,
-                                   keep_trajectories=keep_trajectories,
-                                   on_chunk=lambda done, total: bar.update(task,
-                                                                           completed=done))
+                                   keep_trajectories=keep_trajectories, on_chunk=update)
             write_trial(result, out, base_dir=trial_file.parent)
     _print_endpoints(result.summary, tf.population.n)
     _say(f"wrote {out}/trial.json, patients.parquet, timecourse.csv, figure.png, "
@@ -488,9 +629,10 @@ def validate(
     """Run the evidence records; print the scorecard and write scorecard.json/.md/.html.
 
     Exits 0 whatever the pass rate (a failing record is a finding, not an error)."""
+    from .console import print_scorecard_summary
     from .evidence.records import load_records, select
     from .evidence.runner import run_records
-    from .evidence.scorecard import fmt, scorecard, write_scorecard
+    from .evidence.scorecard import scorecard, write_scorecard
 
     with _reported():
         executor = _check_executor(executor, dask)
@@ -498,27 +640,13 @@ def validate(
         if not records:
             raise InputError("filters", {"kind": kind, "layer": layer, "drug": drug},
                              "a combination that selects at least one record")
-        with _writing(out, "dir", overwrite):
-            with console.status(f"simulating {len(records)} records"):
+        with _writing(out, "dir", overwrite), _quiet_solver(out):
+            with _progress(f"{len(records)} records: simulations") as update:
                 outcomes = run_records(records, executor=executor, workers=workers or None,
-                                       address=dask or None)
+                                       address=dask or None, on_step=update)
             card = scorecard(outcomes, {"kind": kind, "layer": layer, "drug": drug})
             write_scorecard(card, out)
-    table = Table(title="raadsim validation scorecard")
-    for col in ("record", "kind", "layer", "drug", "expected", "simulated", "result"):
-        table.add_column(col, overflow="fold")
-    for o in outcomes:
-        r = o.record
-        res = "[green]pass[/]" if o.passed else ("[red]error[/]" if o.error else "[red]FAIL[/]")
-        table.add_row(*_cells(r.id, r.kind, r.layer, r.drug, r.expected.describe(),
-                              fmt(o.simulated)), res)
-    console.print(table)
-    t = card["totals"]
-    for title, key in (("kind", "by_kind"), ("layer", "by_layer"), ("drug", "by_drug")):
-        _say(f"by {title}: " + ", ".join(
-            f"{k} {v['passed']}/{v['records']}" for k, v in t[key].items()))
-    console.print(f"[bold]{t['passed']} of {t['records']} records reproduced[/]; wrote "
-                  f"{escape(str(out))}/scorecard.json, scorecard.md, scorecard.html")
+    print_scorecard_summary(console, card, out)
 
 
 @app.command()
@@ -545,11 +673,13 @@ def calibrate(
     records are never read. See raadsim.evidence.calibrate for each procedure. With
     ``--engine pypesto`` the PEtab problem (see `raadsim export petab`) is fitted by pyPESTO
     and written to OUT (petab/, result.hdf5, fit.json, waterfall.png, profiles.png)."""
+    from .console import unit_text
     from .evidence.calibrate import (
         PROBLEMS,
         reload_data,
         run_problem,
         stored,
+        stored_units,
         write_back,
         write_fit_summary,
     )
@@ -567,23 +697,26 @@ def calibrate(
         unknown = sorted(set(problem) - {p.id for p in PROBLEMS})
         if unknown:
             raise InputError("--problem", unknown[0], ", ".join(p.id for p in PROBLEMS))
-        table = Table(title="calibration")
-        for col in ("problem", "parameter", "stored", "fitted", "change"):
+        table = Table(title="calibration (values in the unit each data file stores)")
+        for col in ("problem", "parameter", "unit", "stored", "fitted", "change (%)"):
             table.add_column(col)
-        for p in chosen:
-            console.print(f"[bold]{escape(p.id)}[/]: {escape(p.description)} — fitted to "
-                          f"{escape(', '.join(p.records))}")
-            kwargs = {"maxiter": maxiter, "log": _say} if p.slow else {}
-            before = stored(p)
-            values = run_problem(p, **kwargs)
-            for name, v in values.items():
-                table.add_row(*_cells(p.id, name, f"{before[name]:.6g}", f"{v:.6g}",
-                                      f"{100 * (v / before[name] - 1):+.3f} %"))
-            if write:
-                write_back(p, values)
-                reload_data()
-                if p.slow:
-                    write_fit_summary(p)
+        with _quiet_solver(None), _progress("calibration problems", len(chosen)) as update:
+            for i, p in enumerate(chosen):
+                console.print(f"[bold]{escape(p.id)}[/]: {escape(p.description)} — fitted to "
+                              f"{escape(', '.join(p.records))}")
+                kwargs = {"maxiter": maxiter, "log": _say} if p.slow else {}
+                before, units = stored(p), stored_units(p)
+                values = run_problem(p, **kwargs)
+                for name, v in values.items():
+                    table.add_row(*_cells(p.id, name, unit_text(units[name]),
+                                          f"{before[name]:.6g}", f"{v:.6g}",
+                                          f"{100 * (v / before[name] - 1):+.3f}"))
+                if write:
+                    write_back(p, values)
+                    reload_data()
+                    if p.slow:
+                        write_fit_summary(p)
+                update(i + 1)
     console.print(table)
     _say("written to the data files" if write else "not written (use --write)")
 
@@ -598,21 +731,28 @@ def _calibrate_pypesto(starts: int, profiles: bool, out: Path, workers: int = 0,
     from .io.outputs import atomic_dir
 
     t0 = time.perf_counter()
-    with _reported(), _writing(out, "dir", overwrite), atomic_dir(out) as tmp:
+    with _reported(), _writing(out, "dir", overwrite), _quiet_solver(out), \
+            atomic_dir(out) as tmp:
         write_petab(tmp / "petab")
         result, summary = fit(tmp / "petab" / "problem.yaml", n_starts=starts,
                               profiles=profiles, log=_say,
                               workers=workers or os.cpu_count() or 1)
         write_fit(result, summary, tmp)
-    table = Table(title="pyPESTO fit of the PEtab problem (95 % profile intervals)")
-    for col in ("parameter", "stored", "best fit", "95 % interval", "identifiable"):
+    from .console import unit_text
+    from .evidence.petab_problem import parameter_units
+
+    units = parameter_units()
+    table = Table(title="pyPESTO fit of the PEtab problem (95 % profile intervals; values in "
+                  "model units)")
+    for col in ("parameter", "unit", "stored", "best fit", "95 % interval", "identifiable"):
         table.add_column(col)
     for k, v in summary.best.items():
         lo, hi = summary.intervals.get(k, (None, None))
         interval = (f"{'—' if lo is None else f'{lo:.4g}'} … {'—' if hi is None else f'{hi:.4g}'}"
                     if k in summary.intervals else "not profiled")
         ident = ("yes" if summary.identifiable[k] else "no") if k in summary.intervals else ""
-        table.add_row(*_cells(k, f"{summary.stored[k]:.4g}", f"{v:.4g}", interval, ident))
+        unit = unit_text(units[k]) if k in units else ""
+        table.add_row(*_cells(k, unit, f"{summary.stored[k]:.4g}", f"{v:.4g}", interval, ident))
     console.print(table)
     _say(f"negative log-likelihood: best {summary.fval_best:.4f}, stored values "
          f"{summary.fval_stored:.4f}; wrote {out}/ ({time.perf_counter() - t0:.0f} s)")
@@ -638,27 +778,36 @@ def sensitivity(
     """Global sensitivity (SALib) of an observable to the parameters, over the ranges recorded
     with their provenance; writes sensitivity.csv/.json/.png."""
     from .analysis.sensitivity import INDEX_COLUMNS, run_sensitivity, write_sensitivity
+    from .console import unit_text
 
     with _reported():
         executor = _check_executor(executor, dask)
         sc, cat, inputs = _load(scenario)
-        with _writing(out, "dir", overwrite, inputs):
-            with console.status(f"{escape(method)}: simulating"):
+        with _writing(out, "dir", overwrite, inputs), _quiet_solver(out):
+            with _progress(f"{method}: simulations") as update:
                 result = run_sensitivity(sc, cat, observable, at, method=method, n=n or None,
                                          params=param or None, executor=executor,
                                          workers=workers or None, address=dask or None,
-                                         seed=seed)
+                                         seed=seed, progress=update)
             write_sensitivity(result, out)
     cols = INDEX_COLUMNS[result.method]
+    unit = unit_text(result.unit)
+    index_unit = unit if result.method == "morris" else "fraction of variance"
     for label in result.at:
         table = Table(title=escape(f"{result.observable} at {label}: most influential "
-                                   "parameters"))
+                                   f"parameters ({', '.join(cols)} in {index_unit})"))
         table.add_column("parameter")
+        table.add_column("range", justify="right")
         for c in cols:
             table.add_column(c, justify="right")
         for r in result.top(label, 8).to_dict("records"):
-            table.add_row(*_cells(r["parameter"], *(f"{r[c]:.3g}" for c in cols)))
+            table.add_row(*_cells(r["parameter"],
+                                  f"{r['low']:.3g}–{r['high']:.3g} {unit_text(r['unit'])}",
+                                  *(f"{r[c]:.3g}" for c in cols)))
         console.print(table)
+        nominal = result.nominal.get(label)
+        if nominal is not None:
+            _say(f"{result.observable} at {label} with the stored values: {nominal:.4g} {unit}")
     _say(f"{result.runs} simulations; wrote {out}/sensitivity.csv, sensitivity.json, "
          "sensitivity.png")
 
@@ -740,7 +889,7 @@ def data_compare(data: Path = typer.Argument(..., help="NONMEM-style CSV"),
     with _reported():
         executor = _check_executor(executor, "")
         ds = read_dataset(data, mapping)
-        with _writing(out, "dir", overwrite, [data, mapping]):
+        with _writing(out, "dir", overwrite, [data, mapping]), _quiet_solver(out):
             table = predict(ds, executor=executor)
             write_observed_vs_predicted(table, out, title=f"raadsim vs {data.name}",
                                         meta={"data": str(data), "mapping": str(mapping)})
@@ -768,8 +917,9 @@ def data_fit(data: Path = typer.Argument(..., help="NONMEM-style CSV"),
 
     with _reported():
         ds = read_dataset(data, mapping)
-        with _writing(out, "dir", overwrite, [data, mapping]):
-            f = fit_data(ds, param)
+        with _writing(out, "dir", overwrite, [data, mapping]), _quiet_solver(out):
+            with _progress("model evaluations (at most)") as update:
+                f = fit_data(ds, param, progress=update)
             with atomic_dir(out) as tmp:
                 write_json(tmp / "fit.json", {
                     "data": str(data), "factors": f.factors, "values_by_subject": f.values,
@@ -796,13 +946,20 @@ def report(
 ) -> None:
     """One self-contained HTML report (figures, tables, scenario, parameters with sources,
     scorecard) of a run, trial or validation output directory."""
+    from .demo_report import demo_report, demo_runs
     from .report.html_report import detect_kind, report_inputs, write_report
 
     target = out if out is not None else directory / "report.html"
     with _reported():
-        kind = detect_kind(directory)
+        demo = demo_runs(directory)
+        kind = "demo" if demo else detect_kind(directory)
         with _writing(target, "file", overwrite, report_inputs(directory)):
-            path = write_report(directory, target)
+            if demo:
+                from .io.outputs import write_text_atomic
+
+                path = write_text_atomic(target, demo_report(directory, demo))
+            else:
+                path = write_report(directory, target)
     _say(f"wrote {path} ({kind} report)")
 
 

@@ -43,7 +43,8 @@ def test_fitted_clinic_parameters_enter_only_the_readouts():
     from raadsim.io.trial_file import load_trial
     from raadsim.simulate.trial import prepare_arms
 
-    tf, cat = load_trial(trial_path("trials/daly2018_esketamine_doses.toml"))
+    tf = load_trial(trial_path("trials/daly2018_esketamine_doses.toml"))
+    cat = tf.catalogue()
     for arm in prepare_arms(tf, cat):
         clinic_fit._check_readout_only(arm)
         fitted = {k for kind, k in clinic_fit.PARAMETERS.values() if kind == "model"}

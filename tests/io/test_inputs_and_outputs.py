@@ -110,7 +110,8 @@ def test_failed_write_leaves_previous_output_and_no_partial(tmp_path):
 
     f = tmp_path / "s.toml"
     f.write_text(GOOD)
-    sc, cat = load_scenario(f)
+    sc = load_scenario(f)
+    cat = sc.catalogue()
     result = simulate(sc, cat)
     out = tmp_path / "out"
     write_run(result, out)

@@ -38,6 +38,6 @@ def test_drug_files_made_absolute(tmp_path):
 
 
 def test_trial_round_trips(root):
-    tf, _ = load_trial(root / "examples" / "ketamine_trial.toml")
+    tf = load_trial(root / "examples" / "ketamine_trial.toml")
     back = trial_from_dict(json.loads(json.dumps(trial_to_dict(tf))))
     assert back == tf

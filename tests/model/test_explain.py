@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from raadsim import scenario_from_dict
@@ -51,7 +53,8 @@ def test_explain_plasma_lists_volume_with_source(spec):
     assert d["equations"][0] == {"name": "C_s_ketamine", "kind": "rule",
                                  "expr": spec.rules["C_s_ketamine"].expr, "unit": "ng/mL",
                                  "layer": "pk", "description": "plasma S-ketamine",
-                                 "origin": "model/pk.py"}
+                                 "origin": spec.rules["C_s_ketamine"].origin}
+    assert re.fullmatch(r"model/pk\.py:\d+", d["equations"][0]["origin"])  # file and line
     assert any(e["kind"] == "ode" and e["name"] == "A_c_s_ketamine" for e in d["equations"])
 
 

@@ -86,7 +86,8 @@ def cluster(tmp_path_factory):
 def _trial(n: int):
     from raadsim.io.trial_file import load_trial
 
-    tf, cat = load_trial(EXAMPLE)
+    tf = load_trial(EXAMPLE)
+    cat = tf.catalogue()
     return tf.model_copy(update={"population": tf.population.model_copy(update={"n": n})}), cat
 
 
@@ -106,7 +107,8 @@ def test_sensitivity_on_the_cluster_equals_the_local_run(cluster):
     from raadsim.io.scenario import load_scenario
 
     address, _, _ = cluster
-    sc, cat = load_scenario(ROOT / "examples" / "ketamine_single_trd.toml")
+    sc = load_scenario(ROOT / "examples" / "ketamine_single_trd.toml")
+    cat = sc.catalogue()
     kw = {"method": "morris", "n": 2, "params": ["k_mtorc1", "k_trkb", "k_bdnf_rel"],
           "seed": 1, "chunk_size": 2}
     local = run_sensitivity(sc, cat, "clinic.madrs", ["24 h"], executor="serial", **kw)

@@ -57,7 +57,8 @@ def test_events_zero_subnormal_states(monkeypatch):
 @pytest.mark.slow
 @pytest.mark.parametrize("path", REGIMENS, ids=lambda p: p.stem)
 def test_label_regimens_run_for_populations_without_a_failure(path):
-    tf, cat = load_trial(path)
+    tf = load_trial(path)
+    cat = tf.catalogue()
     tf = tf.model_copy(update={"population": tf.population.model_copy(update={"n": 60})})
     res = run_trial(tf, cat)
     assert (res.patients["integration_fallbacks"] == 0).all()

@@ -247,7 +247,8 @@ def test_trial_tolerances_keep_madrs_within_a_hundredth_of_a_point(n):
     from raadsim.simulate.simulator import POPULATION, Simulator, Tolerances
     from raadsim.simulate.trial import prepare_arms, simulate_patient, typical_parameters
 
-    tf, cat = load_trial(EXAMPLE)
+    tf = load_trial(EXAMPLE)
+    cat = tf.catalogue()
     pop = PopulationModel.from_spec(tf.population)
     loose, tight = Simulator(tolerances=POPULATION), Simulator(tolerances=Tolerances(1e-10,
                                                                                     1e-12))
@@ -267,7 +268,8 @@ def test_trial_tolerances_keep_madrs_within_a_hundredth_of_a_point(n):
 def test_frequency_example_compares_schedules():
     """examples/ketamine_frequency_trial.toml (the issue's twice- vs thrice-weekly question)
     runs, and the schedules give 8 and 12 infusions over the same 4 weeks."""
-    tf, cat = load_trial(EXAMPLE.with_name("ketamine_frequency_trial.toml"))
+    tf = load_trial(EXAMPLE.with_name("ketamine_frequency_trial.toml"))
+    cat = tf.catalogue()
     small = tf.model_copy(update={"population": tf.population.model_copy(update={"n": 3})})
     res = run_trial(small, cat, executor="serial")
     assert set(res.summary["arms"]) == {"twice_weekly", "thrice_weekly", "saline"}

@@ -497,6 +497,20 @@ def stored(p: Problem) -> dict[str, float]:
     return {t.name: stored_value(t.locations[0]) for t in p.targets}
 
 
+def stored_units(p: Problem) -> dict[str, str]:
+    """The unit each target is stored in (as its data file writes it)."""
+    import tomllib
+
+    out = {}
+    for t in p.targets:
+        path, keys = _split_location(t.locations[0])
+        node = tomllib.loads(path.read_text(encoding="utf-8"))
+        for k in keys:
+            node = node[k]
+        out[t.name] = str(node.get("unit", "1"))
+    return out
+
+
 def run_problem(p: Problem, **kwargs) -> dict[str, float]:
     """Fit one problem; returns ``{parameter: fitted value}`` (nothing is written)."""
     recs = {r.id: r for r in calibration_records(list(p.records))}

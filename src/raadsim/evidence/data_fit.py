@@ -15,6 +15,7 @@ values with literature provenance or fits to the package's calibration records).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,8 +64,11 @@ class _Subject:
         return np.array([v[i, j] for i, j in self.index])
 
 
-def fit_data(ds: NonmemDataset, patterns: list[str], max_nfev: int = 200) -> DataFit:
-    """Fit one factor per parameter pattern to the dataset's observations."""
+def fit_data(ds: NonmemDataset, patterns: list[str], max_nfev: int = 200,
+             progress: Callable[[int, int], None] | None = None) -> DataFit:
+    """Fit one factor per parameter pattern to the dataset's observations.
+    ``progress(done, total)`` counts the model evaluations against their upper bound (the
+    fit usually stops well before it)."""
     from scipy.optimize import least_squares
 
     if not patterns:
@@ -79,9 +83,17 @@ def fit_data(ds: NonmemDataset, patterns: list[str], max_nfev: int = 200) -> Dat
                           for s in subjects])
     used = obs > 0
 
+    # One evaluation per step and per finite-difference column, plus before and after.
+    evaluations, bound = 0, max_nfev * (len(patterns) + 1) + 2
+
     def predict_all(z: np.ndarray) -> np.ndarray:
+        nonlocal evaluations
         theta = {p: math.exp(v) for p, v in zip(patterns, z, strict=True)}
-        return np.concatenate([s.predict(theta) for s in subjects])
+        pred = np.concatenate([s.predict(theta) for s in subjects])
+        evaluations += 1
+        if progress:
+            progress(min(evaluations, bound), bound)
+        return pred
 
     def residuals(z: np.ndarray) -> np.ndarray:
         try:

@@ -129,6 +129,15 @@ def _targets(spec) -> dict[str, str]:
     return out
 
 
+def parameter_units() -> dict[str, str]:
+    """PEtab parameter id → the model unit of its value."""
+    from ..model.build import build_model
+
+    sc = _scenario()
+    spec = build_model(sc, sc.catalogue())
+    return {pid: spec.params[model_id].unit for pid, model_id in _targets(spec).items()}
+
+
 _DRUG = {"psilocin": "psilocybin", "lsd": "lsd", "dmt_maoi": "ayahuasca"}
 
 

@@ -114,16 +114,22 @@ def simulate_group(group: Sequence[tuple[str, dict, Overrides]]
     return out
 
 
-def _run_singles(records: Sequence[Record], model_over: Overrides, executor: str,
-                 workers: int | None, address: str | None) -> None:
-
+def _todo_singles(records: Sequence[Record], model_over: Overrides
+                  ) -> list[tuple[str, dict, Overrides]]:
     todo: dict[str, tuple[str, dict, Overrides]] = {}
     for rec in records:
         for raw in arm_scenarios(rec).values():
             key = _key([raw, model_over])
             if key not in _RUNS:
                 todo[key] = (key, raw, model_over)
-    items = list(todo.values())
+    return list(todo.values())
+
+
+def _run_singles(records: Sequence[Record], model_over: Overrides, executor: str,
+                 workers: int | None, address: str | None,
+                 step: Callable[[int], None] = lambda n: None) -> None:
+
+    items = _todo_singles(records, model_over)
     if not items:
         return
     n_groups = 1 if executor == "serial" else 4 * (workers or 2)
@@ -131,10 +137,12 @@ def _run_singles(records: Sequence[Record], model_over: Overrides, executor: str
     groups = [items[i:i + size] for i in range(0, len(items), size)]
     for res in map_chunks(simulate_group, groups, executor, workers, address):
         _RUNS.update(res)
+        step(len(res))
 
 
 def _run_trials(records: Sequence[Record], model_over: Overrides, pop_over: Overrides,
-                executor: str, workers: int | None, address: str | None) -> None:
+                executor: str, workers: int | None, address: str | None,
+                step: Callable[[int], None] = lambda n: None) -> None:
 
     for rec in records:
         if rec.trial is None:
@@ -149,6 +157,7 @@ def _run_trials(records: Sequence[Record], model_over: Overrides, pop_over: Over
             _TRIALS[key] = (res.summary, res.patients)
         except (InputError, ModelError) as exc:
             _TRIALS[key] = f"{type(exc).__name__}: {exc}"
+        step(1)
 
 
 def measure(rec: Record, overrides: Overrides | None = None) -> Outcome:
@@ -178,15 +187,27 @@ def measure(rec: Record, overrides: Overrides | None = None) -> Outcome:
 def run_records(records: Sequence[Record], executor: str = "serial",
                 workers: int | None = None, overrides: Overrides | None = None,
                 progress: Callable[[str], None] | None = None,
-                address: str | None = None) -> list[Outcome]:
+                address: str | None = None,
+                on_step: Callable[[int, int], None] | None = None) -> list[Outcome]:
     """Simulate what ``records`` need (each distinct scenario once) and measure them.
-    ``executor``: serial, processes or dask (``address``: a scheduler, or a LocalCluster)."""
+    ``executor``: serial, processes or dask (``address``: a scheduler, or a LocalCluster).
+    ``on_step(done, total)`` counts simulations: single-subject scenarios, then trials."""
     model_over, pop_over = _split(overrides)
     singles = [r for r in records if r.trial is None]
+    n_trials = len({_key([_with_population(trial_raw(r), pop_over), model_over])
+                    for r in records if r.trial is not None} - set(_TRIALS))
+    total, done = len(_todo_singles(singles, model_over)) + n_trials, 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        if on_step:
+            on_step(min(done, total), total)
+
     if progress:
         progress(f"{len(singles)} single-subject records")
-    _run_singles(singles, model_over, executor, workers, address)
+    _run_singles(singles, model_over, executor, workers, address, step)
     if progress:
         progress(f"{len(records) - len(singles)} trial records")
-    _run_trials(records, model_over, pop_over, executor, workers, address)
+    _run_trials(records, model_over, pop_over, executor, workers, address, step)
     return [measure(r, overrides) for r in records]

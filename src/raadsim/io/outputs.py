@@ -358,6 +358,7 @@ def _register(path: Path, policy: OutputPolicy) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{MARKER}.", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a new file gets the umask's mode
     os.replace(tmp, path.parent / MARKER)
 
 

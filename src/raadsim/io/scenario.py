@@ -40,6 +40,7 @@ from pydantic import (
     ConfigDict,
     PlainSerializer,
     PlainValidator,
+    PrivateAttr,
     StrictBool,
     ValidationError,
     ValidationInfo,
@@ -288,7 +289,9 @@ class Context(_Strict):
 
 
 class Scenario(_Strict):
-    """A complete scenario: subject, doses, perturbations, simulation window."""
+    """A complete scenario: subject, doses, perturbations, simulation window. A scenario read
+    by :func:`load_scenario` remembers its folder and carries its catalogue (the built-in
+    drugs plus its drug files): ``raadsim.simulate(raadsim.load_scenario(path))``."""
 
     subject: Subject = Subject()
     context: Context = Context()
@@ -297,6 +300,14 @@ class Scenario(_Strict):
     perturbation: list[Perturbation] = []
     simulation: Simulation = Simulation()
     drug_files: list[str] = []
+    _base_dir: Path | None = PrivateAttr(default=None)
+    _catalogue: tuple[tuple[str, ...], Catalogue] | None = PrivateAttr(default=None)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal content (where a scenario was read from does not count)."""
+        return type(other) is type(self) and self.__dict__ == other.__dict__
+
+    __hash__ = _Strict.__hash__
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -336,13 +347,31 @@ class Scenario(_Strict):
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
+    @property
+    def base_dir(self) -> Path | None:
+        """The folder of the file this scenario was read from (None if built in Python)."""
+        return self._base_dir
+
     def drug_file_paths(self, base_dir: Path | None = None) -> list[Path]:
-        """The drug files, relative paths taken from ``base_dir`` (the scenario's folder)."""
-        return drug_file_paths(self.drug_files, base_dir)
+        """The drug files, relative paths taken from ``base_dir`` (default: the scenario's
+        folder)."""
+        return drug_file_paths(self.drug_files, base_dir or self._base_dir)
 
     def catalogue(self, base_dir: Path | None = None) -> Catalogue:
-        """The built-in catalogue plus this scenario's drug files."""
-        return catalogue_of(self.drug_files, base_dir)
+        """The built-in catalogue plus this scenario's drug files (relative paths from
+        ``base_dir``, default the scenario's folder); the one :func:`load_scenario` checked
+        is kept."""
+        kept = self._catalogue
+        if base_dir is None and kept is not None and kept[0] == tuple(self.drug_files):
+            return kept[1]
+        return catalogue_of(self.drug_files, base_dir or self._base_dir)
+
+    def attach(self, base_dir: Path | None, cat: Catalogue | None = None) -> Scenario:
+        """Remember the folder relative drug files are read from and, optionally, the
+        catalogue resolved from them; returns ``self``."""
+        self._base_dir = base_dir
+        self._catalogue = None if cat is None else (tuple(self.drug_files), cat)
+        return self
 
     def administrations(self, cat: Catalogue) -> list[Administration]:
         """Doses resolved against the catalogue; errors name the dose entry."""
@@ -469,9 +498,9 @@ def scenario_from_dict(raw: dict[str, Any]) -> Scenario:
         raise from_validation_error(exc) from None
 
 
-def load_scenario(path: str | Path) -> tuple[Scenario, Catalogue]:
-    """Read, validate and resolve a scenario file (:func:`check_scenario`). Raises
-    :class:`InputError` on any problem."""
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, validate and resolve a scenario file (:func:`check_scenario`); the scenario
+    carries its catalogue (``sc.catalogue()``). Raises :class:`InputError` on any problem."""
     path = Path(path)
     sc = scenario_from_dict(read_toml(path, "scenario"))
-    return sc, check_scenario(sc, path.parent)
+    return sc.attach(path.parent, check_scenario(sc, path.parent))

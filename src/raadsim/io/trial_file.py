@@ -333,14 +333,40 @@ class TrialFile(_Strict):
     population: PopulationSpec
     trial: TrialDesign
     drug_files: list[str] = Field(default_factory=list)
+    _base_dir: Path | None = PrivateAttr(default=None)
+    _catalogue: tuple[tuple[str, ...], Catalogue] | None = PrivateAttr(default=None)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal content (where a trial was read from does not count)."""
+        return type(other) is type(self) and self.__dict__ == other.__dict__
+
+    __hash__ = _Strict.__hash__
+
+    @property
+    def base_dir(self) -> Path | None:
+        """The folder of the file this trial was read from (None if built in Python)."""
+        return self._base_dir
 
     def drug_file_paths(self, base_dir: Path | None = None) -> list[Path]:
-        """The drug files, relative paths taken from ``base_dir`` (the trial file's folder)."""
-        return drug_file_paths(self.drug_files, base_dir)
+        """The drug files, relative paths taken from ``base_dir`` (default: the trial file's
+        folder)."""
+        return drug_file_paths(self.drug_files, base_dir or self._base_dir)
 
     def catalogue(self, base_dir: Path | None = None) -> Catalogue:
-        """The built-in catalogue plus this trial's drug files."""
-        return catalogue_of(self.drug_files, base_dir)
+        """The built-in catalogue plus this trial's drug files (relative paths from
+        ``base_dir``, default the trial file's folder); the one :func:`load_trial` checked
+        is kept."""
+        kept = self._catalogue
+        if base_dir is None and kept is not None and kept[0] == tuple(self.drug_files):
+            return kept[1]
+        return catalogue_of(self.drug_files, base_dir or self._base_dir)
+
+    def attach(self, base_dir: Path | None, cat: Catalogue | None = None) -> TrialFile:
+        """Remember the folder relative drug files are read from and, optionally, the
+        catalogue resolved from them; returns ``self``."""
+        self._base_dir = base_dir
+        self._catalogue = None if cat is None else (tuple(self.drug_files), cat)
+        return self
 
     def typical_weight_kg(self) -> float:
         """The population's mean body weight (the subject every arm's model is built for)."""
@@ -366,7 +392,8 @@ class TrialFile(_Strict):
                 simulation=Simulation(end=f"{self.trial.end_h()!r} h",
                                       output_every=self.trial.output_every,
                                       observables=self.trial.observables),
-                drug_files=self.drug_files)
+                drug_files=self.drug_files).attach(
+                    self._base_dir, None if self._catalogue is None else self._catalogue[1])
         except ValidationError as exc:
             raise from_validation_error(exc) from None
 
@@ -400,10 +427,11 @@ def trial_from_dict(raw: dict[str, Any]) -> TrialFile:
         raise from_validation_error(exc) from None
 
 
-def load_trial(path: str | Path) -> tuple[TrialFile, Catalogue]:
-    """Read, validate and resolve a trial file. Raises :class:`InputError` on any problem."""
+def load_trial(path: str | Path) -> TrialFile:
+    """Read, validate and resolve a trial file; the trial carries its catalogue
+    (``tf.catalogue()``). Raises :class:`InputError` on any problem."""
     path = Path(path)
     tf = trial_from_dict(read_toml(path, "trial"))
     cat = tf.catalogue(path.parent)
     tf.validate_arms(cat)
-    return tf, cat
+    return tf.attach(path.parent, cat)

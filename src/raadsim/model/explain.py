@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
@@ -126,6 +127,43 @@ def _wrap(text: str, indent: str) -> list[str]:
                          break_on_hyphens=False, break_long_words=False) or [indent]
 
 
+def with_line(origin: str) -> str:
+    """``analytes/x.toml: pk.human.params.Vc`` (a file and a key) as
+    ``analytes/x.toml:12 (pk.human.params.Vc)``: the line of the key's table, in the file as
+    given or in the package's data folder; unchanged when the line cannot be found."""
+    file, sep, key = origin.partition(": ")
+    if not sep:
+        return origin
+    from importlib import resources
+
+    for path in (Path(file), Path(str(resources.files("raadsim").joinpath("data", file)))):
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        line = _table_line(lines, key)
+        return origin if line is None else f"{file}:{line} ({key})"
+    return origin
+
+
+def _table_line(lines: list[str], key: str) -> int | None:
+    """The line of table ``key`` (``a.b`` or ``a.b[1].c``: the ``c`` table of the second
+    ``[[a.b]]``)."""
+    heads = [ln.split("#", 1)[0].strip() for ln in lines]
+    m = re.match(r"^(.*?)\[(\d+)\]\.?(.*)$", key)
+    if m is None:
+        return next((i for i, h in enumerate(heads, start=1) if h == f"[{key}]"), None)
+    prefix, n, rest = m.group(1), int(m.group(2)), m.group(3)
+    starts = [i for i, h in enumerate(heads, start=1) if h == f"[[{prefix}]]"]
+    if n >= len(starts):
+        return None
+    if not rest:
+        return starts[n]
+    end = starts[n + 1] if n + 1 < len(starts) else len(heads) + 1
+    return next((i for i in range(starts[n] + 1, end) if heads[i - 1] == f"[{prefix}.{rest}]"),
+                None)
+
+
 def _provenance_lines(p: dict[str, Any]) -> list[str]:
     kind, ref = p["kind"], f" [{p['source']}]" if p["source"] else ""
     lines: list[str] = []
@@ -137,7 +175,7 @@ def _provenance_lines(p: dict[str, Any]) -> list[str]:
         lines.append(f"{'note' if p['quote'] else kind + ref}: {p['note']}")
     if p["model_note"]:
         lines.append(f"model value: {p['model_note']}")
-    where = [f"in {p['origin']}"] if p.get("origin") else []
+    where = [f"in {with_line(p['origin'])}"] if p.get("origin") else []
     if p.get("low") is not None and p.get("high") is not None:
         where.append(f"recorded range {p['low']:g} to {p['high']:g} {p['unit']}")
     if where:

@@ -30,14 +30,15 @@ def identifiers(expr: str) -> set[str]:
 
 
 def _caller_module() -> str:
-    """``model/pk.py``-style path of the module that defined an equation (outside spec.py)."""
+    """``model/pk.py:120``-style path and line of the code that defined an equation (outside
+    spec.py)."""
     frame = sys._getframe(2)
     for _ in range(4):
         if frame is None:
             break
         path = frame.f_code.co_filename.replace("\\", "/")
         if "/raadsim/" in path and not path.endswith("/spec.py"):
-            return path.rsplit("/raadsim/", 1)[1]
+            return f"{path.rsplit('/raadsim/', 1)[1]}:{frame.f_lineno}"
         frame = frame.f_back
     return ""
 

@@ -40,6 +40,29 @@ class Result:
                   for name, v in self.values.items()]
         return pd.concat(frames, ignore_index=True)
 
+    def to_pandas(self) -> pd.DataFrame:
+        """Wide table: one column per observable, indexed by ``time_h``."""
+        frame = pd.DataFrame(self.values, index=pd.Index(self.time_h, name="time_h"))
+        frame.columns.name = "observable"
+        return frame
+
+    def to_xarray(self):
+        """An ``xarray.Dataset``: one variable per observable over ``time_h``, each with its
+        ``units`` attribute, and the run metadata as dataset attributes."""
+        import xarray as xr
+
+        return xr.Dataset({name: ("time_h", v, {"units": self.units[name]})
+                           for name, v in self.values.items()},
+                          coords={"time_h": ("time_h", self.time_h, {"units": "h"})},
+                          attrs=dict(self.meta))
+
+    def at(self, observable: str, time_h: float) -> float:
+        """The value of ``observable`` at ``time_h`` hours (linear interpolation)."""
+        if observable not in self.values:
+            raise InputError("observable", observable,
+                             f"an observable of this run: {', '.join(sorted(self.values))}")
+        return float(np.interp(time_h, self.time_h, self.values[observable]))
+
     def summary(self) -> dict:
         """Per observable: peak, time of peak and AUC (trapezoid, unit × h), plus metadata."""
         obs = {}

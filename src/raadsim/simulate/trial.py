@@ -298,7 +298,7 @@ def run_trial(tf: TrialFile, cat: Catalogue | None = None, executor: str = "proc
     different designs, as in the clinic calibration)."""
     import os
 
-    cat = cat or tf.arm_scenario(tf.trial.arm[0]).catalogue()
+    cat = cat or tf.catalogue()
     arms = prepare_arms(tf, cat)
     pop = PopulationModel.from_spec(tf.population)
     known = set().union(*(a.spec.params for a in arms))
