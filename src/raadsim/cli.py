@@ -39,7 +39,11 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, handled like Ctrl-C (a KeyboardInterrupt stops the worker pools)."""
 
 
+_SIGNALLED = {"terminated": False, "reported": False}
+
+
 def _raise_terminated(signum: int, frame: object) -> None:
+    _SIGNALLED["terminated"] = True
     raise Terminated()
 
 
@@ -77,6 +81,12 @@ class _OneLineErrors(TyperGroup):
             err_console.print("aborted", markup=False)
             code = 130
         code = code if isinstance(code, int) else 0
+        if _SIGNALLED["terminated"] and code in (130, 143):
+            # SIGTERM outside a command's own handling (its imports, argument parsing):
+            # typer turns the interrupt into exit 130 without a word
+            if not _SIGNALLED["reported"]:
+                err_console.print("terminated", markup=False)
+            code = 143
         if not standalone_mode:
             return code
         sys.exit(code)
@@ -172,6 +182,7 @@ def _reported(interrupted: str = "interrupted: no output written") -> Iterator[N
         _fail(InputError(str(where), "(path)", f"a path raadsim can read or write "
                          f"({exc.strerror or type(exc).__name__})"))
     except Terminated:
+        _SIGNALLED["reported"] = True
         err_console.print(f"terminated: {interrupted.split(': ', 1)[-1]}", markup=False)
         raise typer.Exit(code=143) from None
     except KeyboardInterrupt:
