@@ -48,6 +48,7 @@ from .scenario import (
     Context,
     Dose,
     Duration,
+    ModelOptions,
     Perturbation,
     Repeat,
     Scenario,
@@ -331,7 +332,15 @@ class TrialFile(_Strict):
 
     population: PopulationSpec
     trial: TrialDesign
+    model: ModelOptions = Field(default_factory=ModelOptions)
     drug_files: list[str] = Field(default_factory=list)
+
+    def with_hypotheses(self, choices: dict[str, str] | None) -> TrialFile:
+        """This trial with the hypothesis variants ``choices`` on top of its own."""
+        if not choices:
+            return self
+        merged = {**self.model.hypotheses, **choices}
+        return self.model_copy(update={"model": ModelOptions(hypotheses=merged)})
 
     def drug_file_paths(self, base_dir: Path | None = None) -> list[Path]:
         """The drug files, relative paths taken from ``base_dir`` (the trial file's folder)."""
@@ -361,7 +370,7 @@ class TrialFile(_Strict):
                                 weight_kg=self.typical_weight_kg() if weight_kg is None
                                 else weight_kg,
                                 condition=self.population.condition),
-                dose=doses, perturbation=arm.perturbation,
+                dose=doses, perturbation=arm.perturbation, model=self.model,
                 simulation=Simulation(end=f"{self.trial.end_h()!r} h",
                                       output_every=self.trial.output_every,
                                       observables=self.trial.observables),
