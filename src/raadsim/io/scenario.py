@@ -51,8 +51,8 @@ from ..drugs.catalogue import Catalogue, builtin
 from ..drugs.schema import ROUTES, SPECIES
 from ..errors import InputError, from_validation_error
 from ..model import eeg
-from ..model.build import build_model
 from ..model import hypotheses as hyp
+from ..model.build import build_model
 from ..model.covariates import Covariates
 from ..model.inputs import (
     Administration,

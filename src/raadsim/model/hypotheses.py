@@ -16,6 +16,7 @@ with ``raadsim validate --hypotheses all``.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from .layer import LAYERS, layer_params
 from .spec import ModelParam, ModelSpec
 
 FILE = "data/parameters/hypotheses.toml"
+# An analyte's affinity at a target (targets layer, in uM unbound brain concentration).
+AFFINITY = r"K_(nmdar|ht2a|trkb|ampar|sert)_[a-z0-9_]+"
 Choices = tuple[tuple[str, str], ...]  # (question, variant), non-default choices only
 
 
@@ -42,6 +45,12 @@ class Variant:
     sources: tuple[str, ...]
     params: dict[str, Param]                       # layer parameter -> value
     perturbations: dict[str, dict[str, Param]]     # perturbation -> effect key -> value
+    relevant: tuple[str, ...] = ()                 # models it can change (any of these)
+
+    def can_change(self, m: ModelSpec, species: str) -> bool:
+        """Whether this variant can change anything in model ``m`` (see ``relevant``)."""
+        return any(all(_holds(c, m, species) for c in cond.split("+"))
+                   for cond in self.relevant)
 
     def changes(self) -> list[str]:
         """What the variant sets, e.g. ``['k_tag', 'perturbation rapamycin.mtor_block']``."""
@@ -60,9 +69,24 @@ class Question:
     variants: dict[str, Variant]
 
 
+CONDITIONS = ("ht2a_agonist", "nmdar_blocker", "drug", "human")
+
+
+def _holds(cond: str, m: ModelSpec, species: str) -> bool:
+    kind, _, arg = cond.partition(":")
+    analytes = {s[len("A_c_"):] for s in m.states if s.startswith("A_c_")} | \
+        {r[len("Cbu_"):] for r in m.rules if r.startswith("Cbu_")}
+    return {"ht2a_agonist": lambda: "act_ht2a" in m.rules,
+            "nmdar_blocker": lambda: any(s.startswith("B_pyr_") for s in m.states),
+            "drug": lambda: bool(analytes),
+            "human": lambda: species == "human",
+            "analyte": lambda: arg in analytes,
+            "perturbation": lambda: f"sw_{arg}" in m.states}[kind]()
+
+
 def _variant(qname: str, vname: str, raw: dict[str, Any]) -> Variant:
     where = f"{FILE}:{qname}.variant.{vname}"
-    unknown = set(raw) - {"summary", "sources", "set", "perturbation"}
+    unknown = set(raw) - {"summary", "sources", "set", "perturbation", "relevant"}
     if unknown:
         raise ModelError(f"{where}: unknown keys {sorted(unknown)}")
     params = {k: param_from_table(k, t, f"{where}.set.{k}") for k, t in raw.get("set", {}).items()}
@@ -72,7 +96,14 @@ def _variant(qname: str, vname: str, raw: dict[str, Any]) -> Variant:
     missing = [s for s in srcs if s not in sources()]
     if missing:
         raise ModelError(f"{where}: unknown sources {missing}")
-    return Variant(vname, " ".join(str(raw.get("summary", "")).split()), srcs, params, perts)
+    relevant = tuple(raw.get("relevant", ()))
+    for cond in (c for r in relevant for c in r.split("+")):
+        if cond not in CONDITIONS and cond.partition(":")[0] not in ("analyte", "perturbation"):
+            raise ModelError(f"{where}: unknown relevance condition {cond!r}")
+    if (params or perts) and not relevant:
+        raise ModelError(f"{where}: a variant that changes something says where (relevant)")
+    return Variant(vname, " ".join(str(raw.get("summary", "")).split()), srcs, params, perts,
+                   relevant)
 
 
 def _check_targets(qname: str, v: Variant) -> None:
@@ -80,8 +111,10 @@ def _check_targets(qname: str, v: Variant) -> None:
     perturbation."""
     where = f"{FILE}:{qname}.variant.{v.name}"
     for name in v.params:
-        if not any(name in layer_params(layer) for layer in LAYERS):
-            raise ModelError(f"{where}: sets {name}, which no layer file defines")
+        if not (any(name in layer_params(layer) for layer in LAYERS)
+                or re.fullmatch(AFFINITY, name)):
+            raise ModelError(f"{where}: sets {name}, which no layer file defines (nor is it "
+                             "an affinity K_<target>_<analyte>)")
     reg = registry()
     for pert, eff in v.perturbations.items():
         if pert not in reg or set(eff) - set(reg[pert].effects):
@@ -92,8 +125,12 @@ def _check_targets(qname: str, v: Variant) -> None:
 def questions() -> dict[str, Question]:
     """Every question with its variants, read and checked from the data file."""
     text = resources.files("raadsim").joinpath(FILE).read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ModelError(f"{FILE}: {exc}") from None
     out = {}
-    for qname, raw in tomllib.loads(text).items():
+    for qname, raw in data.items():
         variants = {v: _variant(qname, v, t) for v, t in raw.get("variant", {}).items()}
         q = Question(qname, " ".join(raw["question"].split()), raw["default"],
                      " ".join(raw["evidence"].split()), variants)
@@ -146,8 +183,9 @@ def apply(m: ModelSpec, choices: Choices) -> None:
         for name, p in v.params.items():
             if name in m.params:
                 old = m.params[name]
-                m.params[name] = ModelParam(name, p.in_unit(old.source.unit), old.unit,
-                                            old.layer, p, f"hypothesis variant {v.name}")
+                unit = "uM" if re.fullmatch(AFFINITY, name) else old.source.unit
+                m.params[name] = ModelParam(name, p.in_unit(unit), old.unit, old.layer, p,
+                                            f"hypothesis variant {v.name}")
 
 
 def describe(choices: Choices) -> str:
