@@ -19,7 +19,7 @@ from raadsim.model import hypotheses as hyp
 from raadsim.model.build import build_model
 from raadsim.model.layer import LAYERS, layer_params
 
-END = {"end": "3 d", "output_every": "6 h"}
+END = {"end": "2 d", "output_every": "12 h"}
 KET_H = {"drug": "ketamine", "amount": "0.5 mg/kg", "route": "iv", "infusion": "40 min"}
 PANEL = {
     "drug_free_human": {"subject": {"species": "human", "condition": "trd"}},
@@ -32,10 +32,6 @@ PANEL = {
                          "dose": [{"drug": "psilocybin", "amount": "1 mg/kg", "route": "ip"}]},
     "hnk_mouse": {"subject": {"species": "mouse"},
                   "dose": [{"drug": "hnk_2r6r", "amount": "10 mg/kg", "route": "ip"}]},
-    "esketamine_rapamycin_mouse": {"subject": {"species": "mouse"},
-                                   "dose": [{"drug": "esketamine", "amount": "10 mg/kg",
-                                             "route": "ip"}],
-                                   "perturbation": [{"name": "rapamycin", "at": "-1 h"}]},
 }
 # The scenario each variant is about: it must change something there.
 TARGET = {("durability", "plasticity_window"): "psilocybin_mouse",
@@ -79,6 +75,7 @@ def test_default_choice_is_the_layer_files():
     assert {k: p.value for k, p in a.params.items()} == {k: p.value for k, p in b.params.items()}
 
 
+@pytest.mark.slow  # six model structures compiled, then every variant on each (~30 s)
 @pytest.mark.parametrize(("question", "variant"), VARIANTS)
 def test_variant_changes_what_it_claims_and_nothing_else(question, variant, defaults):
     v = hyp.questions()[question].variants[variant]
