@@ -636,17 +636,22 @@ def validate(
     workers: int = _workers_option(),
     dask: str = typer.Option("", "--dask", help="a scheduler address; implies --executor dask"),
     overwrite: bool = _overwrite_option(),
+    hypotheses: str = typer.Option("", "--hypotheses", help="compare hypothesis variants: "
+                                   "'all' or question=variant,... (each variant runs the "
+                                   "records it can change)"),
 ) -> None:
     """Run the evidence records; print the scorecard and write scorecard.json/.md/.html.
 
     Exits 0 whatever the pass rate (a failing record is a finding, not an error)."""
     from .console import print_scorecard_summary
+    from .evidence import hypothesis_compare
     from .evidence.records import load_records, select
     from .evidence.runner import run_records
     from .evidence.scorecard import scorecard, write_scorecard
 
     with _reported():
         executor = _check_executor(executor, dask)
+        choices = hypothesis_compare.parse_choice(hypotheses) if hypotheses else {}
         records = select(load_records(), kind=kind, layer=layer, drug=drug)
         if not records:
             raise InputError("filters", {"kind": kind, "layer": layer, "drug": drug},
@@ -656,8 +661,18 @@ def validate(
                 outcomes = run_records(records, executor=executor, workers=workers or None,
                                        address=dask or None, on_step=update)
             card = scorecard(outcomes, {"kind": kind, "layer": layer, "drug": drug})
+            if choices:
+                with console.status("comparing hypothesis variants"):
+                    card["hypotheses"] = hypothesis_compare.compare(
+                        records, choices, outcomes, executor=executor,
+                        workers=workers or None, address=dask or None)
             write_scorecard(card, out)
     print_scorecard_summary(console, card, out)
+    for q in card.get("hypotheses", {}).get("questions", []):
+        _say(f"{q['question']} (default {q['default']}): " + "; ".join(
+            f"{vn} {s['relevant_passed']}/{s['relevant_records']}"
+            for vn, s in q["by_variant"].items())
+            + f"; {sum(r['discriminating'] for r in q['records'])} discriminating records")
 
 
 @app.command()

@@ -16,7 +16,8 @@ DOSES = {"ketamine": "0.5 mg/kg", "esketamine": "56 mg", "arketamine": "0.5 mg/k
          "dmt_fumarate": "20 mg", "ketanserin": "10 mg"}
 RODENT_DOSES = {"ketamine": "10 mg/kg", "esketamine": "10 mg/kg", "arketamine": "10 mg/kg",
                 "hnk_2r6r": "10 mg/kg", "psilocybin": "1 mg/kg", "lsd": "0.1 mg/kg",
-                "dmt": "5 mg/kg", "placebo": "0 mg", "saline": "0 mg"}
+                "dmt": "5 mg/kg", "placebo": "0 mg", "saline": "0 mg", "bromo_lsd": "0.1 mg/kg",
+                "hypothetical_trkb_ligand": "0.1 mg/kg"}
 # The fast tier: each drug's first human route; the full suite: every drug, species and route.
 CASES = [pytest.param(d, sp, r, marks=[] if sp == "human" and r == sorted(routes)[0]
                       else [pytest.mark.slow])

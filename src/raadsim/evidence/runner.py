@@ -27,6 +27,7 @@ from .records import Record, trial_path
 
 DEFAULT_SIMULATION = {"end": "2 d", "output_every": "10 min"}
 Overrides = dict[str, float]
+Hypotheses = dict[str, str] | None  # question -> variant (raadsim.model.hypotheses)
 
 
 @dataclass(frozen=True)
@@ -56,18 +57,30 @@ def _merge(base: dict, top: dict) -> dict:
     return out
 
 
-def arm_scenarios(rec: Record) -> dict[str, dict]:
-    """Each arm's full scenario (``scenario`` with the arm's fragment on top)."""
+def _with_hypotheses(raw: dict, hypotheses: Hypotheses) -> dict:
+    """``raw`` (a scenario or trial) with the variants ``hypotheses`` in its ``[model]``."""
+    if hypotheses:
+        raw = _merge(raw, {"model": {"hypotheses": dict(hypotheses)}})
+    return raw
+
+
+def arm_scenarios(rec: Record, hypotheses: Hypotheses = None) -> dict[str, dict]:
+    """Each arm's full scenario (``scenario`` with the arm's fragment on top), with the
+    hypothesis variants ``hypotheses``."""
     base = _merge({"subject": {"species": rec.species}, "simulation": DEFAULT_SIMULATION},
                   rec.scenario)
-    return {name: _merge(base, frag) for name, frag in rec.arms.items()}
+    return {name: _with_hypotheses(_merge(base, frag), hypotheses)
+            for name, frag in rec.arms.items()}
 
 
-def trial_raw(rec: Record) -> dict:
-    """The record's trial as a dict (from ``data/evidence/<file>`` or inline)."""
+def trial_raw(rec: Record, hypotheses: Hypotheses = None) -> dict:
+    """The record's trial as a dict (from ``data/evidence/<file>`` or inline), with the
+    hypothesis variants ``hypotheses``."""
     if isinstance(rec.trial, str):
-        return read_toml(trial_path(rec.trial), f"{rec.id}.trial")
-    return copy.deepcopy(rec.trial or {})
+        raw = read_toml(trial_path(rec.trial), f"{rec.id}.trial")
+    else:
+        raw = copy.deepcopy(rec.trial or {})
+    return _with_hypotheses(raw, hypotheses)
 
 
 def _split(overrides: Overrides | None) -> tuple[Overrides, Overrides]:
@@ -114,11 +127,11 @@ def simulate_group(group: Sequence[tuple[str, dict, Overrides]]
     return out
 
 
-def _todo_singles(records: Sequence[Record], model_over: Overrides
+def _todo_singles(records: Sequence[Record], model_over: Overrides, hypotheses: Hypotheses
                   ) -> list[tuple[str, dict, Overrides]]:
     todo: dict[str, tuple[str, dict, Overrides]] = {}
     for rec in records:
-        for raw in arm_scenarios(rec).values():
+        for raw in arm_scenarios(rec, hypotheses).values():
             key = _key([raw, model_over])
             if key not in _RUNS:
                 todo[key] = (key, raw, model_over)
@@ -126,10 +139,10 @@ def _todo_singles(records: Sequence[Record], model_over: Overrides
 
 
 def _run_singles(records: Sequence[Record], model_over: Overrides, executor: str,
-                 workers: int | None, address: str | None,
+                 workers: int | None, address: str | None, hypotheses: Hypotheses,
                  step: Callable[[int], None] = lambda n: None) -> None:
 
-    items = _todo_singles(records, model_over)
+    items = _todo_singles(records, model_over, hypotheses)
     if not items:
         return
     n_groups = 1 if executor == "serial" else 4 * (workers or 2)
@@ -142,12 +155,12 @@ def _run_singles(records: Sequence[Record], model_over: Overrides, executor: str
 
 def _run_trials(records: Sequence[Record], model_over: Overrides, pop_over: Overrides,
                 executor: str, workers: int | None, address: str | None,
-                step: Callable[[int], None] = lambda n: None) -> None:
+                hypotheses: Hypotheses, step: Callable[[int], None] = lambda n: None) -> None:
 
     for rec in records:
         if rec.trial is None:
             continue
-        raw = _with_population(trial_raw(rec), pop_over)
+        raw = _with_population(trial_raw(rec, hypotheses), pop_over)
         key = _key([raw, model_over])
         if key in _TRIALS:
             continue
@@ -160,18 +173,20 @@ def _run_trials(records: Sequence[Record], model_over: Overrides, pop_over: Over
         step(1)
 
 
-def measure(rec: Record, overrides: Overrides | None = None) -> Outcome:
+def measure(rec: Record, overrides: Overrides | None = None,
+            hypotheses: Hypotheses = None) -> Outcome:
     """Evaluate one record on already simulated (cached) runs."""
     model_over, pop_over = _split(overrides)
     try:
         if rec.trial is not None:
-            got = _TRIALS[_key([_with_population(trial_raw(rec), pop_over), model_over])]
+            got = _TRIALS[_key([_with_population(trial_raw(rec, hypotheses), pop_over),
+                                model_over])]
             if isinstance(got, str):
                 return Outcome(rec, None, False, got)
             m = Measures(rec, trial=got[0], patients=got[1])
         else:
             arms: dict[str, Trajectory] = {}
-            for name, raw in arm_scenarios(rec).items():
+            for name, raw in arm_scenarios(rec, hypotheses).items():
                 got1 = _RUNS[_key([raw, model_over])]
                 if isinstance(got1, str):
                     return Outcome(rec, None, False, f"arm {name}: {got1}")
@@ -187,16 +202,17 @@ def measure(rec: Record, overrides: Overrides | None = None) -> Outcome:
 def run_records(records: Sequence[Record], executor: str = "serial",
                 workers: int | None = None, overrides: Overrides | None = None,
                 progress: Callable[[str], None] | None = None,
-                address: str | None = None,
+                address: str | None = None, hypotheses: Hypotheses = None,
                 on_step: Callable[[int, int], None] | None = None) -> list[Outcome]:
     """Simulate what ``records`` need (each distinct scenario once) and measure them.
     ``executor``: serial, processes or dask (``address``: a scheduler, or a LocalCluster).
+    ``hypotheses``: model variants (question -> variant) for every record.
     ``on_step(done, total)`` counts simulations: single-subject scenarios, then trials."""
     model_over, pop_over = _split(overrides)
     singles = [r for r in records if r.trial is None]
-    n_trials = len({_key([_with_population(trial_raw(r), pop_over), model_over])
+    n_trials = len({_key([_with_population(trial_raw(r, hypotheses), pop_over), model_over])
                     for r in records if r.trial is not None} - set(_TRIALS))
-    total, done = len(_todo_singles(singles, model_over)) + n_trials, 0
+    total, done = len(_todo_singles(singles, model_over, hypotheses)) + n_trials, 0
 
     def step(n: int) -> None:
         nonlocal done
@@ -206,8 +222,8 @@ def run_records(records: Sequence[Record], executor: str = "serial",
 
     if progress:
         progress(f"{len(singles)} single-subject records")
-    _run_singles(singles, model_over, executor, workers, address, step)
+    _run_singles(singles, model_over, executor, workers, address, hypotheses, step)
     if progress:
         progress(f"{len(records) - len(singles)} trial records")
-    _run_trials(records, model_over, pop_over, executor, workers, address, step)
-    return [measure(r, overrides) for r in records]
+    _run_trials(records, model_over, pop_over, executor, workers, address, hypotheses, step)
+    return [measure(r, overrides, hypotheses) for r in records]

@@ -5,7 +5,9 @@ record.
 "by_drug", "by_context"}, "records": [{"id", "kind", "layer", "drug", "context", "expected",
 "simulated", "passed", …}]}``; ``by_context`` splits each trial context (the records' own
 labels, ``records.CONTEXTS``) into calibration and validation. ``scorecard.md`` and
-``scorecard.html`` show the same content for people.
+``scorecard.html`` show the same content for people. With ``raadsim validate --hypotheses``
+the card also has ``"hypotheses"`` (:mod:`raadsim.evidence.hypothesis_compare`), shown as one
+table per question.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from .._version import __version__
 from ..io.outputs import atomic_dir, write_json
+from . import hypothesis_compare
 from .records import CONTEXTS, KINDS, LAYERS
 from .runner import Outcome
 
@@ -97,6 +100,8 @@ def to_markdown(card: dict) -> str:
     if failing:
         lines += ["", "## Why the failing records fail (known gaps)", ""]
         lines += [f"- **{r['id']}**: {r['known_gap']}" for r in failing]
+    if card.get("hypotheses"):
+        lines += ["", hypothesis_compare.to_markdown(card["hypotheses"])]
     return "\n".join(lines) + "\n"
 
 
@@ -129,6 +134,8 @@ def to_html(card: dict) -> str:
                      "pass" if r["passed"] else "FAIL",
                      r["error"] or r["known_gap"] or r["disputed"] or ""])
         cls.append("pass" if r["passed"] else "fail")
+    if card.get("hypotheses"):
+        parts.append(hypothesis_compare.to_html(card["hypotheses"]))
     parts.append("<h2>Records</h2>" + table(
         ["record", "kind", "layer", "drug", "finding", "published", "expected", "simulated",
          "result", "note"], rows, cls))

@@ -52,6 +52,7 @@ from ..drugs.catalogue import Catalogue, builtin
 from ..drugs.schema import ROUTES, SPECIES
 from ..errors import InputError, from_validation_error
 from ..model import eeg
+from ..model import hypotheses as hyp
 from ..model.build import build_model
 from ..model.covariates import Covariates
 from ..model.inputs import (
@@ -288,6 +289,22 @@ class Context(_Strict):
         return TrialContext(**self.model_dump())
 
 
+class ModelOptions(_Strict):
+    """``[model]``: the hypothesis variants to use (question = variant; the others keep their
+    default), see :mod:`raadsim.model.hypotheses`."""
+
+    hypotheses: dict[str, str] = {}
+
+    @field_validator("hypotheses")
+    @classmethod
+    def _known(cls, v: dict[str, str]) -> dict[str, str]:
+        hyp.resolve(v, "hypotheses")
+        return v
+
+    def resolved(self) -> tuple[tuple[str, str], ...]:
+        return hyp.resolve(self.hypotheses)
+
+
 class Scenario(_Strict):
     """A complete scenario: subject, doses, perturbations, simulation window. A scenario read
     by :func:`load_scenario` remembers its folder and carries its catalogue (the built-in
@@ -295,6 +312,7 @@ class Scenario(_Strict):
 
     subject: Subject = Subject()
     context: Context = Context()
+    model: ModelOptions = ModelOptions()
     dose: list[Dose] = []
     bath: list[Bath] = []
     perturbation: list[Perturbation] = []
@@ -423,7 +441,16 @@ class Scenario(_Strict):
         return ModelInputs(self.subject.species, self.subject.weight, self.subject.condition,
                            tuple(self.administrations(cat)), tuple(self.baths(cat)), perts,
                            self.window()[0], self.context.resolved(),
-                           Covariates(self.subject.age_years, self.subject.ancestry))
+                           Covariates(self.subject.age_years, self.subject.ancestry),
+                           self.model.resolved())
+
+    def with_hypotheses(self, choices: dict[str, str] | None) -> Scenario:
+        """This scenario with the hypothesis variants ``choices`` on top of its own."""
+        if not choices:
+            return self
+        merged = {**self.model.hypotheses, **choices}
+        hyp.resolve(merged)
+        return self.model_copy(update={"model": ModelOptions(hypotheses=merged)})
 
     def validate_perturbations(self) -> None:
         """Names, genotypes and times of the perturbations (errors name the entry)."""

@@ -49,6 +49,7 @@ from .scenario import (
     Context,
     Dose,
     Duration,
+    ModelOptions,
     Perturbation,
     Repeat,
     Scenario,
@@ -332,6 +333,7 @@ class TrialFile(_Strict):
 
     population: PopulationSpec
     trial: TrialDesign
+    model: ModelOptions = Field(default_factory=ModelOptions)
     drug_files: list[str] = Field(default_factory=list)
     _base_dir: Path | None = PrivateAttr(default=None)
     _catalogue: tuple[tuple[str, ...], Catalogue] | None = PrivateAttr(default=None)
@@ -346,6 +348,13 @@ class TrialFile(_Strict):
     def base_dir(self) -> Path | None:
         """The folder of the file this trial was read from (None if built in Python)."""
         return self._base_dir
+
+    def with_hypotheses(self, choices: dict[str, str] | None) -> TrialFile:
+        """This trial with the hypothesis variants ``choices`` on top of its own."""
+        if not choices:
+            return self
+        merged = {**self.model.hypotheses, **choices}
+        return self.model_copy(update={"model": ModelOptions(hypotheses=merged)})
 
     def drug_file_paths(self, base_dir: Path | None = None) -> list[Path]:
         """The drug files, relative paths taken from ``base_dir`` (default: the trial file's
@@ -388,7 +397,7 @@ class TrialFile(_Strict):
                                 weight_kg=self.typical_weight_kg() if weight_kg is None
                                 else weight_kg,
                                 condition=self.population.condition),
-                dose=doses, perturbation=arm.perturbation,
+                dose=doses, perturbation=arm.perturbation, model=self.model,
                 simulation=Simulation(end=f"{self.trial.end_h()!r} h",
                                       output_every=self.trial.output_every,
                                       observables=self.trial.observables),

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from ..drugs.catalogue import Catalogue
 from ..provenance import Param, param_from_table
-from . import perturbations
+from . import hypotheses, perturbations
 from .dimensions import check_dimensions
 from .inputs import ModelInputs
 from .layer import REFERENCE_SWITCH, build_layer, model_flags
@@ -85,6 +85,8 @@ def build_model(sc: ModelInputs | SupportsModelInputs, cat: Catalogue,
         m.merge(build_layer(layer, flags))
     for name, p in condition_params()[inp.condition].items():
         m.param(name, p.value, p.unit, "condition", p)
+    hypotheses.apply(m, inp.hypotheses)
+    effects = hypotheses.perturbation_effects(inp.hypotheses)
     if species != "culture":
         for t in sorted({t for a in adms if a.session for t in a.times_h}):
             m.events.append(Event(t, {"ritual": "1"}, "treatment session"))
@@ -103,7 +105,8 @@ def build_model(sc: ModelInputs | SupportsModelInputs, cat: Catalogue,
             r: f"{src} - {r}" for r, src in m.references.items()}, "drug-free reference values"))
     for p in inp.perturbations:
         perturbations.apply(m, p.name, None if p.at_h is None else p.at_h + offset, p.genotype,
-                            species, set(condition_params()[inp.condition]))
+                            species, set(condition_params()[inp.condition]),
+                            effects.get(p.name))
     m.t_start = -offset
     m.t_reference = offset + start
     m.check()

@@ -116,3 +116,5 @@ class ModelInputs:
     start_h: float = 0.0  # scenario time where the model clock leaves the pre-equilibration
     context: TrialContext = field(default_factory=TrialContext)
     covariates: Covariates = REFERENCE  # age and ancestry (raadsim.model.covariates)
+    # chosen hypothesis variants, (question, variant), defaults left out (model.hypotheses)
+    hypotheses: tuple[tuple[str, str], ...] = ()

@@ -93,4 +93,28 @@ def model_markdown() -> str:
             "Generated from `src/raadsim/model/layers/*.toml` by `python scripts/model_docs.py`"
             "; do not edit by hand (a test fails when this file and the layer files differ). "
             "Time is in hours; `:=` is an assigned variable, `d…/dt` a state.\n")
-    return head + "\n" + "\n".join(layer_markdown(load_layer(n)) for n in LAYERS)
+    return (head + "\n" + "\n".join(layer_markdown(load_layer(n)) for n in LAYERS) + "\n"
+            + hypotheses_markdown())
+
+
+def hypotheses_markdown() -> str:
+    """The switchable hypothesis variants (data/parameters/hypotheses.toml), question by
+    question, with what each sets."""
+    from . import hypotheses
+
+    out = ["## Hypothesis variants", "",
+           "File: `src/raadsim/data/parameters/hypotheses.toml`. Choose with `[model] hypotheses "
+           "= {question = \"variant\"}` in a scenario or trial file, `simulate(..., "
+           "hypotheses={...})`, or compare with `raadsim validate --hypotheses all`. The default "
+           "of each question is the model the layer files state.", ""]
+    for q in hypotheses.questions().values():
+        out += [f"### {q.name}", "", q.question, "", f"Default: **{q.default}**. {q.evidence}",
+                "", "| variant | what it says | sets | sources |", "|---|---|---|---|"]
+        for v in q.variants.values():
+            sets = ", ".join(f"`{k}` = {p.value:g}" for k, p in v.params.items())
+            sets += "".join(f", `{pt}.{k}` = {p.value:g}" for pt, e in v.perturbations.items()
+                            for k, p in e.items())
+            out.append(f"| {v.name} | {_md_escape(v.summary)} | {sets.lstrip(', ') or '—'} | "
+                       f"{', '.join(v.sources)} |")
+        out.append("")
+    return "\n".join(out)

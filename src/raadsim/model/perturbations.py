@@ -62,8 +62,10 @@ def _targets(name: str, effects: dict[str, Param], genotype: str | None, species
 
 
 def apply(m: ModelSpec, name: str, at_model: float | None, genotype: str | None,
-          species: str, condition_names: set[str]) -> None:
-    """Apply perturbation ``name`` to model ``m`` (``at_model`` in model time)."""
+          species: str, condition_names: set[str],
+          effects: dict[str, Param] | None = None) -> None:
+    """Apply perturbation ``name`` to model ``m`` (``at_model`` in model time); ``effects``
+    replaces some of its effect sizes (a hypothesis variant, raadsim.model.hypotheses)."""
     p = get(name)
     sw = f"sw_{name}"
     if sw not in m.states:
@@ -76,9 +78,10 @@ def apply(m: ModelSpec, name: str, at_model: float | None, genotype: str | None,
             raise ModelError("spine_ablation needs the synapse layer")
         m.events.append(Event(at_model or 0.0, {
             "S_spine": "S_ref - S_spine", "Z1_struct": "-Z1_struct", "Z2_struct": "-Z2_struct",
+            "S_persist": "-S_persist",
         }, "spine ablation: newly formed spines removed"))
         return
-    for target, value in _targets(name, p.effects, genotype, species):
+    for target, value in _targets(name, p.effects | (effects or {}), genotype, species):
         layer = owner(target, condition_names)
         if layer != "condition" and layer not in m.layers:
             continue  # the layer this acts on is absent (e.g. behaviour in a culture)

@@ -102,12 +102,16 @@ def expand_params(spec: ModelSpec, params: Mapping[str, float] | None,
 def simulate(sc: Scenario, cat: Catalogue | None = None, engine: EngineName = "roadrunner",
              observables: list[str] | None = None,
              params: Mapping[str, float] | None = None,
-             simulator: Simulator | None = None) -> Result:
+             simulator: Simulator | None = None,
+             hypotheses: Mapping[str, str] | None = None) -> Result:
     """Simulate one scenario and return the trajectories of its observables. ``params``
     overrides model parameters (names or patterns, see :func:`expand_params`), including
     the ``eeg.toml`` parameters of the ``eeg.*`` observables (in the unit that file gives).
     ``simulator`` replaces the process-wide one of ``engine``
-    (:func:`raadsim.simulate.simulator.default_simulator`)."""
+    (:func:`raadsim.simulate.simulator.default_simulator`). ``hypotheses`` chooses model
+    variants (question = variant, :mod:`raadsim.model.hypotheses`) on top of the scenario's
+    own ``[model] hypotheses``."""
+    sc = sc.with_hypotheses(dict(hypotheses or {}))
     cat = cat or sc.catalogue()
     spec = build_model(sc, cat)
     requested = observables or sc.simulation.observables

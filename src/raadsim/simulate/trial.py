@@ -288,14 +288,17 @@ def run_trial(tf: TrialFile, cat: Catalogue | None = None, executor: str = "proc
               dask_address: str | None = None, keep_trajectories: bool = False,
               on_chunk: Callable[[int, int], None] | None = None,
               overrides: dict[str, float] | None = None, share: bool = True,
-              strict_overrides: bool = True) -> TrialResult:
+              strict_overrides: bool = True,
+              hypotheses: dict[str, str] | None = None) -> TrialResult:
     """Run a virtual trial. ``executor`` is ``serial``, ``processes`` (all cores by default) or
     ``dask`` (a LocalCluster, or the scheduler at ``dask_address``). ``on_chunk(done, total)``
     reports progress in patients. ``overrides`` set typical parameter values (calibration).
     ``share=False`` integrates every patient even when another has the same ODE values
     (identical results to round-off; for tests and benchmarks). ``strict_overrides=False``
     skips overrides an arm's model does not have (one parameter set given to trials of
-    different designs, as in the clinic calibration)."""
+    different designs, as in the clinic calibration). ``hypotheses`` chooses model variants
+    (:mod:`raadsim.model.hypotheses`) on top of the trial file's ``[model]``."""
+    tf = tf.with_hypotheses(hypotheses)
     import os
 
     cat = cat or tf.catalogue()
