@@ -38,3 +38,21 @@ def peak(result, observable: str) -> tuple[float, float]:
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """pytest-xdist (``--dist loadgroup``): the tests of a module that share a module- or
+    class-scoped fixture run on one worker, so the fixture (a trial, a fit, a cluster) is
+    built once instead of once per worker."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:
+            continue
+        shared = any(fd.scope in ("module", "class")
+                     for name in info.names_closure
+                     for fd in info.name2fixturedefs.get(name, ()))
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

@@ -19,6 +19,9 @@ RECORDS = load_records()
 # validation records of the other layers; virtual trials (hundreds of patients) and the
 # rodent synapse and behaviour validation records (many distinct models) run in the full suite.
 SLOW_LAYERS = ("synapse", "behaviour")
+# pytest-xdist: every record test runs on one worker, which simulates the records once (on
+# its own process pool); without the group each worker would simulate all of them.
+RECORDS_GROUP = pytest.mark.xdist_group("records")
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +39,9 @@ def outcomes(request) -> dict[str, Outcome]:
 
 
 def _param(rec):
-    marks = [pytest.mark.xfail(strict=True, reason=rec.known_gap)] if rec.known_gap else []
+    marks = [RECORDS_GROUP]
+    if rec.known_gap:
+        marks.append(pytest.mark.xfail(strict=True, reason=rec.known_gap))
     if rec.trial is not None or (rec.kind == "validation" and rec.layer in SLOW_LAYERS):
         marks.append(pytest.mark.slow)  # the full suite runs every record
     return pytest.param(rec.id, id=rec.id, marks=marks)
@@ -52,6 +57,7 @@ def test_record(outcomes, record_id):
 
 
 @pytest.mark.slow
+@RECORDS_GROUP
 def test_every_record_evaluates(outcomes):
     """Known gaps must fail on the numbers, not on a broken scenario or expression."""
     errors = {k: o.error for k, o in outcomes.items() if o.error}

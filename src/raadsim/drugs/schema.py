@@ -18,7 +18,7 @@ params.Vc``). The validated tables are then turned into the frozen dataclasses b
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
@@ -284,22 +284,48 @@ class PathwayTable(_Table):
         return self
 
 
+class FormulationTable(_Table):
+    """One formulation or device of a route (``[routes.<sp>.<route>.formulation.<name>]``):
+    its own pathways, e.g. an intranasal spray or drops."""
+
+    description: str
+    pathway: list[PathwayTable]
+
+
 class RouteTable(_Table):
     infusion: bool = False
     pathway: list[PathwayTable] = [PathwayTable()]
+    formulation: dict[str, FormulationTable] = {}
+    default_formulation: str | None = None
+
+    @model_validator(mode="after")
+    def _formulations(self) -> RouteTable:
+        if self.formulation and self.default_formulation not in self.formulation:
+            raise InputError("default_formulation", self.default_formulation,
+                             f"one of the route's formulations: {sorted(self.formulation)}")
+        if self.default_formulation is not None and not self.formulation:
+            raise InputError("default_formulation", self.default_formulation,
+                             "no default_formulation without [formulation.<name>] tables")
+        for name, f in self.formulation.items():
+            RouteTable._pathways(f.pathway, f"formulation.{name}.")
+        return self
 
     @field_validator("pathway")
     @classmethod
-    def _pathways(cls, v: list[PathwayTable]) -> list[PathwayTable]:
+    def _pathway(cls, v: list[PathwayTable]) -> list[PathwayTable]:
+        return RouteTable._pathways(v)
+
+    @staticmethod
+    def _pathways(v: list[PathwayTable], at: str = "") -> list[PathwayTable]:
         if not v:
-            raise InputError("pathway", v, "a list of [[pathway]] tables")
+            raise InputError(f"{at}pathway", v, "a list of [[pathway]] tables")
         names: list[str] = []
         for i, pw in enumerate(v):
             if pw.name in names:
-                raise InputError(f"pathway[{i}].name", pw.name, "a name not used by another "
-                                 "pathway of this route")
+                raise InputError(f"{at}pathway[{i}].name", pw.name, "a name not used by "
+                                 "another pathway of this route")
             if pw.remainder_of is not None and pw.remainder_of not in names:
-                raise InputError(f"pathway[{i}].remainder_of", pw.remainder_of,
+                raise InputError(f"{at}pathway[{i}].remainder_of", pw.remainder_of,
                                  f"an earlier pathway of this route: {names}")
             names.append(pw.name)
         return v
@@ -403,9 +429,24 @@ class Pathway:
 
 @dataclass(frozen=True)
 class Route:
+    """A route of one drug in one species; with ``formulations`` (e.g. intranasal devices),
+    ``pathways`` are those of ``default_formulation``."""
+
     name: str
     infusion: bool
     pathways: tuple[Pathway, ...]
+    formulations: dict[str, tuple[Pathway, ...]] = field(default_factory=dict)
+    default_formulation: str | None = None
+    formulation_descriptions: dict[str, str] = field(default_factory=dict)
+
+    def formulation_of(self, name: str | None) -> str | None:
+        """The formulation a dose uses (``name``, or the default; None if the route has
+        none)."""
+        return self.default_formulation if name is None else name
+
+    def pathways_for(self, formulation: str | None) -> tuple[Pathway, ...]:
+        f = self.formulation_of(formulation)
+        return self.pathways if f is None else self.formulations[f]
 
 
 @dataclass(frozen=True)
@@ -482,8 +523,12 @@ def _pathway(t: PathwayTable, file: str, key: str) -> Pathway:
 
 
 def _route(name: str, t: RouteTable, file: str, key: str) -> Route:
-    return Route(name, t.infusion, tuple(_pathway(pw, file, f"{key}.pathway[{i}]")
-                                         for i, pw in enumerate(t.pathway)))
+    forms = {f: tuple(_pathway(pw, file, f"{key}.formulation.{f}.pathway[{i}]")
+                      for i, pw in enumerate(ft.pathway)) for f, ft in t.formulation.items()}
+    pathways = (forms[t.default_formulation] if t.default_formulation else
+                tuple(_pathway(pw, file, f"{key}.pathway[{i}]") for i, pw in enumerate(t.pathway)))
+    return Route(name, t.infusion, pathways, forms, t.default_formulation,
+                 {f: ft.description for f, ft in t.formulation.items()})
 
 
 def _drug(name: str, t: DrugTable, file: str) -> Drug:

@@ -46,7 +46,9 @@ Problems (in order):
 
 Not fitted by this command (their values are hand-tuned; the notes in the data files say so):
 the circuit parameters (to the Gerhard 2020 slice records) and the mouse ketamine
-``elimination_factor`` (bisection to the Ma 2023 half-life record).
+``elimination_factor`` (bisection to the Ma 2023 half-life record), and the rat ketamine
+``Vc``, ``elimination_factor`` and s.c./i.m. ``ka`` (bisection to the Le Nedelec 2018 and
+McDonnell 2021 records of data/evidence/rodent_pk.toml).
 """
 
 from __future__ import annotations

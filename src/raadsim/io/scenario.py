@@ -72,7 +72,9 @@ from ..userfiles import read_toml
 from . import limits
 from .limits import check_range
 
-CONDITIONS = ("healthy", "mdd", "trd", "bipolar_depression", "chronic_stress")
+RODENT_CONDITIONS = ("chronic_stress", "chronic_social_defeat", "cums", "learned_helplessness",
+                     "corticosterone", "wistar_kyoto", "flinders_sensitive_line")
+CONDITIONS = ("healthy", "mdd", "trd", "bipolar_depression", *RODENT_CONDITIONS)
 DEFAULT_WEIGHT_KG = {"human": 70.0, "rat": 0.3, "mouse": 0.025, "culture": 1.0}
 SUBJECT_SPECIES = (*SPECIES, "culture")
 TIME_RANGE = f"from 1 s to {limits.MAX_TIME_H:g} h (two years)"
@@ -214,6 +216,7 @@ class Dose(_Strict):
     amount: DoseAmount
     route: str
     infusion: Duration | None = None
+    formulation: str | None = None  # formulation or device (routes that have several)
     at: TimePoint = hours("0 h", 0.0)
     repeat: Repeat | None = None
 
@@ -375,11 +378,17 @@ class Scenario(_Strict):
             if d.infusion is not None and not drug.routes[species][d.route].infusion:
                 raise InputError(f"{where}.infusion", d.infusion.given,
                                  f"no infusion: {d.route} {d.drug} is given at once")
+            route = drug.routes[species][d.route]
+            if d.formulation is not None and d.formulation not in route.formulations:
+                raise InputError(f"{where}.formulation", d.formulation,
+                                 f"a formulation of {d.drug} {d.route} in {species}: "
+                                 f"{', '.join(sorted(route.formulations)) or '(none)'}")
             per_kg = d.amount.unit == "mg/kg"
             amount = d.amount.value * self.subject.weight if per_kg else d.amount.value
             out.append(Administration(i, d.drug, d.route, amount, d.times_h(),
                                       None if d.infusion is None else d.infusion.value,
-                                      d.amount.value if per_kg else None, drug.session))
+                                      d.amount.value if per_kg else None, drug.session,
+                                      route.formulation_of(d.formulation)))
         return out
 
     def baths(self, cat: Catalogue) -> list[BathExposure]:

@@ -45,6 +45,7 @@ from . import limits
 from .limits import MAX_PATIENTS, check_range
 from .scenario import (
     CONDITIONS,
+    RODENT_CONDITIONS,
     Context,
     Dose,
     Duration,
@@ -149,7 +150,7 @@ class PopulationSpec(_Strict):
     @field_validator("condition")
     @classmethod
     def _condition(cls, v: str) -> str:
-        allowed = [c for c in CONDITIONS if c != "chronic_stress"]
+        allowed = [c for c in CONDITIONS if c not in RODENT_CONDITIONS]
         if v not in allowed:
             raise InputError("condition", v, f"one of {', '.join(allowed)}")
         return v

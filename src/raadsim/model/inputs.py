@@ -25,6 +25,7 @@ class Administration:
     infusion_h: float | None = None
     mg_per_kg: float | None = None  # set when the dose was given per kg of body weight
     session: bool = True  # a treatment session (clinic visit, infusion, dosing session)
+    formulation: str | None = None  # formulation or device of the route (e.g. intranasal)
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,20 @@ For every analyte a dosed drug produces (and its metabolites), in the subject's 
   run above venous ones); after an infusion, and for other routes, ``Cart = C`` (Henthorn
   2018 also found post-infusion venous above arterial, tissue washout that is not modelled).
 * Absorption: each route has one or more pathways with bioavailability F, first-order
-  absorption ``ka`` from a depot and optionally a zero-order release ``duration``.
+  absorption ``ka`` from a depot and optionally a zero-order release ``duration``. A pathway
+  ``into = "liver"`` enters the hepato-portal compartment, so first pass follows from the
+  liver model (oral doses; rodent i.p. doses, which are absorbed mostly by the portal vein).
+  A route may have several formulations (intranasal devices, sprays, drops), each with its own
+  pathways; a dose names one (``formulation``) or gets the route's default, and the run's
+  metadata reports which was used.
 
 Species scaling: parameters are given for a reference weight; ``allometric`` scales flows by
 (W/W_ref)^0.75 and volumes by W/W_ref, ``linear`` scales both by W/W_ref.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from ..drugs.catalogue import Catalogue
 from ..drugs.schema import PK_UNITS, Analyte, Drug, Pathway, SpeciesPK, is_per_kg
@@ -254,7 +261,9 @@ def _pathway_scale(drug: Drug, route: str, pathways: tuple[Pathway, ...], specie
 
 def _dosing(m: ModelSpec, cat: Catalogue, drug: Drug, species: str, adm: Administration,
             cov: Covariates = REFERENCE) -> None:
-    route = drug.routes[species][adm.route]
+    route_def = drug.routes[species][adm.route]
+    route = replace(route_def, pathways=route_def.pathways_for(adm.formulation))
+    form = f" ({adm.formulation})" if adm.formulation else ""
     dose = m.input(f"dose{adm.index}_mg", adm.amount_mg, "mg")
     if adm.mg_per_kg is not None:
         m.per_kg_inputs[dose] = adm.mg_per_kg
@@ -273,7 +282,7 @@ def _dosing(m: ModelSpec, cat: Catalogue, drug: Drug, species: str, adm: Adminis
             F, how, used = fractions[pw.name]
             key = f"{drug.name}_{adm.route}_{pw.name}_{an}_d{adm.index}"
             src = used[0] if used else frac_p
-            note = (f"fraction of the {drug.name} dose reaching {pw.name} as {an}: "
+            note = (f"fraction of the {drug.name}{form} dose reaching {pw.name} as {an}: "
                     f"composition {frac:g}" + (f" × molar mass ratio {conv:.4f}" if molar else "")
                     + f"; {how}")
             fpar = m.param(f"f_{key}", frac * conv * F, "1", LAYER, src, note)
@@ -312,7 +321,7 @@ def _dosing(m: ModelSpec, cat: Catalogue, drug: Drug, species: str, adm: Adminis
                 duration, dur = None, ""
             amount = f"{dose}*{fpar}"
             for t in adm.times_h:
-                label = f"{drug.name} {adm.route} {pw.name} → {an} at {t:g} h"
+                label = f"{drug.name} {adm.route}{form} {pw.name} → {an} at {t:g} h"
                 if duration:
                     m.events.append(Event(t, {rate_target: f"{amount}/{dur}"}, label))
                     m.events.append(Event(t + duration, {rate_target: f"-{amount}/{dur}"},

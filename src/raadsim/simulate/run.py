@@ -54,6 +54,13 @@ class Result:
         return {"observables": obs, "meta": self.meta}
 
 
+def _formulations(sc: Scenario, cat: Catalogue) -> dict:
+    """The formulation (device) each dose used, for routes that have several."""
+    used = {f"dose[{a.index}]": f"{a.drug} {a.route}: {a.formulation}"
+            for a in sc.administrations(cat) if a.formulation}
+    return {"formulations": used} if used else {}
+
+
 def expand_params(spec: ModelSpec, params: Mapping[str, float] | None,
                   elsewhere: Sequence[str] = ()) -> dict[str, float]:
     """Map parameter names or ``fnmatch`` patterns (``ka_psilocybin_oral_*``) to the model's
@@ -101,5 +108,6 @@ def simulate(sc: Scenario, cat: Catalogue | None = None, engine: EngineName = "r
         units={o: spec.observables[o].unit if o in spec.observables else "1" for o in names},
         scenario=sc,
         engine=tr.engine,
-        meta={"raadsim_version": __version__, "scenario_hash": sc.digest(), "engine": tr.engine},
+        meta={"raadsim_version": __version__, "scenario_hash": sc.digest(), "engine": tr.engine,
+              **_formulations(sc, cat)},
     )
