@@ -40,7 +40,8 @@ TARGET = {("durability", "plasticity_window"): "psilocybin_mouse",
           ("hnk", "weak_nmdar_blocker"): "hnk_mouse",
           ("hnk", "inactive"): "hnk_mouse",
           ("rapamycin", "species_difference"): "ketamine_rapamycin_human",
-          ("arketamine", "distinct_route"): "ketamine_human"}
+          ("arketamine", "distinct_route"): "ketamine_human",
+          ("bdnf_trigger", "disinhibition_only"): "ketamine_human"}
 VARIANTS = [(q.name, v) for q in hyp.questions().values() for v in q.variants
             if v != q.default]
 
