@@ -8,7 +8,6 @@ top (PK) to bottom (clinic), activation and inhibition drawn differently.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,93 +62,6 @@ def mechanism_graph(spec: ModelSpec) -> tuple[list[Node], list[Edge]]:
         srcs = (identifiers(expr) & keep) - {n.name}
         edges.extend((s, n.name) for s in sorted(srcs, key=order.__getitem__))
     return nodes, edges
-
-
-def _reach(succ: dict[str, list[str]], start: str) -> set[str]:
-    seen, todo = {start}, [start]
-    while todo:
-        for v in succ[todo.pop()]:
-            if v not in seen:
-                seen.add(v)
-                todo.append(v)
-    return seen
-
-
-def _ranks(members: list[str], edges: list[Edge], entries: set[str]) -> dict[str, int]:
-    """Column of each node within its layer: longest path after cutting feedback edges.
-
-    Feedback edges are those inside a cycle that do not lead further from the layer's
-    entry points (breadth-first distance), e.g. a total feeding back into its summands.
-    """
-    succ: dict[str, list[str]] = {m: [] for m in members}
-    for a, b in edges:
-        if a in succ and b in succ:
-            succ[a].append(b)
-    dist = {m: 0 for m in members if m in entries}
-    for seed in [None, *members]:  # all entries at once, then anything left unreached
-        if seed is not None:
-            if seed in dist:
-                continue
-            dist[seed] = max(dist.values(), default=-1) + 1
-        queue = deque(dist if seed is None else [seed])
-        while queue:
-            u = queue.popleft()
-            for v in succ[u]:
-                if v not in dist:
-                    dist[v] = dist[u] + 1
-                    queue.append(v)
-    reach = {m: _reach(succ, m) for m in members}
-    pred: dict[str, list[str]] = {m: [] for m in members}
-    for a in members:
-        for b in succ[a]:
-            if not (a in reach[b] and dist[b] <= dist[a]):
-                pred[b].append(a)
-    rank: dict[str, int] = {}
-
-    def depth(u: str) -> int:
-        if u not in rank:
-            rank[u] = 0  # guard; the kept graph is acyclic
-            rank[u] = max((depth(p) + 1 for p in pred[u]), default=0)
-        return rank[u]
-
-    for m in members:
-        depth(m)
-    return rank
-
-
-def _layout(nodes: list[Node], edges: list[Edge]) -> tuple[list[list[str]], list[str]]:
-    """Columns (each a top-to-bottom list of names) and the layer of each column."""
-    layer_of = {n.name: n.layer for n in nodes}
-    layers = list(dict.fromkeys(n.layer for n in nodes))
-    columns: list[list[str]] = []
-    col_layers: list[str] = []
-    for layer in layers:
-        members = [n.name for n in nodes if n.layer == layer]
-        fed = {b for a, b in edges if layer_of[b] == layer and layer_of[a] == layer}
-        upstream = {b for a, b in edges
-                    if layer_of[b] == layer and layer_key(layer_of[a]) < layer_key(layer)}
-        entries = (set(members) - fed) | upstream  # no input from this layer, or from earlier
-        rank = _ranks(members, edges, entries)
-        for r in range(max(rank.values()) + 1):
-            columns.append([m for m in members if rank[m] == r])
-            col_layers.append(layer)
-    col_of = {m: i for i, col in enumerate(columns) for m in col}
-    nbrs: dict[str, list[str]] = {n.name: [] for n in nodes}
-    for a, b in edges:
-        nbrs[a].append(b)
-        nbrs[b].append(a)
-    for sweep in range(6):  # barycentre ordering to reduce crossings
-        forward = sweep % 2 == 0
-        pos = {m: i - (len(c) - 1) / 2 for c in columns for i, m in enumerate(c)}
-        for ci in range(len(columns)) if forward else reversed(range(len(columns))):
-            col = columns[ci]
-            bary = {}
-            for m in col:
-                side = [pos[v] for v in nbrs[m] if (col_of[v] < ci if forward else col_of[v] > ci)]
-                bary[m] = sum(side) / len(side) if side else pos[m]
-            col.sort(key=bary.__getitem__)
-            pos.update({m: i - (len(col) - 1) / 2 for i, m in enumerate(col)})
-    return columns, col_layers
 
 
 SIGN_WORDS = {"+": "activation", "-": "inhibition", "±": "mixed"}
