@@ -149,8 +149,8 @@ def part_trial(data: dict[str, Any]) -> None:
     from raadsim.simulate.trial import run_trial
 
     path = ROOT / "examples" / "ketamine_frequency_trial.toml"
-    tf, cat = load_trial(path)
-    s = run_trial(tf, cat).summary["arms"]
+    tf = load_trial(path)
+    s = run_trial(tf, tf.catalogue()).summary["arms"]
     data.setdefault("fingerprints", {})["trial"] = da.trial_fingerprint(path)
     n = data["numbers"]
 

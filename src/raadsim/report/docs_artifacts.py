@@ -206,7 +206,8 @@ def trial_fingerprint(trial_file: Path) -> str:
     from ..io.trial_file import load_trial
     from ..model.build import build_model
 
-    tf, cat = load_trial(trial_file)
+    tf = load_trial(trial_file)
+    cat = tf.catalogue()
     h = hashlib.sha256(json.dumps(tf.model_dump(mode="json"), sort_keys=True,
                                   default=str).encode())
     for arm in tf.trial.arm:
