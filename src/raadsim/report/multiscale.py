@@ -48,7 +48,8 @@ def choose_panels(traces: Sequence[Trace], observables: Sequence[str] | None = N
     union = list(dict.fromkeys(n for t in traces for n in t.values))
     names = list(observables) if observables else default_observables(union)
     present = [n for n in names if any(n in t.values for t in traces)]
-    shown = visible(present, lambda n: max(t.peak(n) for t in traces))
+    # all-zero PK traces are dropped, unless nothing else is left (a 0 mg dose: flat lines)
+    shown = visible(present, lambda n: max(t.peak(n) for t in traces)) or present
     units: dict[str, str] = {}
     for t in traces:
         units.update({k: v for k, v in t.units.items() if k not in units})
