@@ -33,7 +33,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -305,7 +305,48 @@ class ModelOptions(_Strict):
         return hyp.resolve(self.hypotheses)
 
 
-class Scenario(_Strict):
+class _FromFile(_Strict):
+    """A file's content (scenario or trial) that remembers the folder it was read from and the
+    catalogue resolved from its ``drug_files`` (which each subclass declares)."""
+
+    if TYPE_CHECKING:
+        drug_files: list[str]
+    _base_dir: Path | None = PrivateAttr(default=None)
+    _catalogue: tuple[tuple[str, ...], Catalogue] | None = PrivateAttr(default=None)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal content (where the file was read from does not count)."""
+        return type(other) is type(self) and self.__dict__ == other.__dict__
+
+    __hash__ = _Strict.__hash__
+
+    @property
+    def base_dir(self) -> Path | None:
+        """The folder of the file this was read from (None if built in Python)."""
+        return self._base_dir
+
+    def drug_file_paths(self, base_dir: Path | None = None) -> list[Path]:
+        """The drug files, relative paths taken from ``base_dir`` (default: the file's
+        folder)."""
+        return drug_file_paths(self.drug_files, base_dir or self._base_dir)
+
+    def catalogue(self, base_dir: Path | None = None) -> Catalogue:
+        """The built-in catalogue plus the drug files (relative paths from ``base_dir``,
+        default the file's folder); the one the loader checked is kept."""
+        kept = self._catalogue
+        if base_dir is None and kept is not None and kept[0] == tuple(self.drug_files):
+            return kept[1]
+        return catalogue_of(self.drug_files, base_dir or self._base_dir)
+
+    def attach(self, base_dir: Path | None, cat: Catalogue | None = None) -> Self:
+        """Remember the folder relative drug files are read from and, optionally, the
+        catalogue resolved from them; returns ``self``."""
+        self._base_dir = base_dir
+        self._catalogue = None if cat is None else (tuple(self.drug_files), cat)
+        return self
+
+
+class Scenario(_FromFile):
     """A complete scenario: subject, doses, perturbations, simulation window. A scenario read
     by :func:`load_scenario` remembers its folder and carries its catalogue (the built-in
     drugs plus its drug files): ``raadsim.simulate(raadsim.load_scenario(path))``."""
@@ -318,14 +359,6 @@ class Scenario(_Strict):
     perturbation: list[Perturbation] = []
     simulation: Simulation = Simulation()
     drug_files: list[str] = []
-    _base_dir: Path | None = PrivateAttr(default=None)
-    _catalogue: tuple[tuple[str, ...], Catalogue] | None = PrivateAttr(default=None)
-
-    def __eq__(self, other: object) -> bool:
-        """Equal content (where a scenario was read from does not count)."""
-        return type(other) is type(self) and self.__dict__ == other.__dict__
-
-    __hash__ = _Strict.__hash__
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -364,32 +397,6 @@ class Scenario(_Strict):
         """A stable hash of the scenario content (for run metadata)."""
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
-
-    @property
-    def base_dir(self) -> Path | None:
-        """The folder of the file this scenario was read from (None if built in Python)."""
-        return self._base_dir
-
-    def drug_file_paths(self, base_dir: Path | None = None) -> list[Path]:
-        """The drug files, relative paths taken from ``base_dir`` (default: the scenario's
-        folder)."""
-        return drug_file_paths(self.drug_files, base_dir or self._base_dir)
-
-    def catalogue(self, base_dir: Path | None = None) -> Catalogue:
-        """The built-in catalogue plus this scenario's drug files (relative paths from
-        ``base_dir``, default the scenario's folder); the one :func:`load_scenario` checked
-        is kept."""
-        kept = self._catalogue
-        if base_dir is None and kept is not None and kept[0] == tuple(self.drug_files):
-            return kept[1]
-        return catalogue_of(self.drug_files, base_dir or self._base_dir)
-
-    def attach(self, base_dir: Path | None, cat: Catalogue | None = None) -> Scenario:
-        """Remember the folder relative drug files are read from and, optionally, the
-        catalogue resolved from them; returns ``self``."""
-        self._base_dir = base_dir
-        self._catalogue = None if cat is None else (tuple(self.drug_files), cat)
-        return self
 
     def administrations(self, cat: Catalogue) -> list[Administration]:
         """Doses resolved against the catalogue; errors name the dose entry."""

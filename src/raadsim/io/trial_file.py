@@ -55,10 +55,9 @@ from .scenario import (
     Scenario,
     Simulation,
     Subject,
+    _FromFile,
     _Strict,
-    catalogue_of,
     check_scenario,
-    drug_file_paths,
     hours,
     read_toml,
 )
@@ -328,26 +327,13 @@ _FROM_TRIAL = {"simulation.end": "trial.end", "simulation.output_every": "trial.
                "simulation.observables": "trial.observables"}
 
 
-class TrialFile(_Strict):
+class TrialFile(_FromFile):
     """A virtual trial: one population, several arms."""
 
     population: PopulationSpec
     trial: TrialDesign
     model: ModelOptions = Field(default_factory=ModelOptions)
     drug_files: list[str] = Field(default_factory=list)
-    _base_dir: Path | None = PrivateAttr(default=None)
-    _catalogue: tuple[tuple[str, ...], Catalogue] | None = PrivateAttr(default=None)
-
-    def __eq__(self, other: object) -> bool:
-        """Equal content (where a trial was read from does not count)."""
-        return type(other) is type(self) and self.__dict__ == other.__dict__
-
-    __hash__ = _Strict.__hash__
-
-    @property
-    def base_dir(self) -> Path | None:
-        """The folder of the file this trial was read from (None if built in Python)."""
-        return self._base_dir
 
     def with_hypotheses(self, choices: dict[str, str] | None) -> TrialFile:
         """This trial with the hypothesis variants ``choices`` on top of its own."""
@@ -355,27 +341,6 @@ class TrialFile(_Strict):
             return self
         merged = {**self.model.hypotheses, **choices}
         return self.model_copy(update={"model": ModelOptions(hypotheses=merged)})
-
-    def drug_file_paths(self, base_dir: Path | None = None) -> list[Path]:
-        """The drug files, relative paths taken from ``base_dir`` (default: the trial file's
-        folder)."""
-        return drug_file_paths(self.drug_files, base_dir or self._base_dir)
-
-    def catalogue(self, base_dir: Path | None = None) -> Catalogue:
-        """The built-in catalogue plus this trial's drug files (relative paths from
-        ``base_dir``, default the trial file's folder); the one :func:`load_trial` checked
-        is kept."""
-        kept = self._catalogue
-        if base_dir is None and kept is not None and kept[0] == tuple(self.drug_files):
-            return kept[1]
-        return catalogue_of(self.drug_files, base_dir or self._base_dir)
-
-    def attach(self, base_dir: Path | None, cat: Catalogue | None = None) -> TrialFile:
-        """Remember the folder relative drug files are read from and, optionally, the
-        catalogue resolved from them; returns ``self``."""
-        self._base_dir = base_dir
-        self._catalogue = None if cat is None else (tuple(self.drug_files), cat)
-        return self
 
     def typical_weight_kg(self) -> float:
         """The population's mean body weight (the subject every arm's model is built for)."""
