@@ -41,7 +41,8 @@ TARGET = {("durability", "plasticity_window"): "psilocybin_mouse",
           ("hnk", "inactive"): "hnk_mouse",
           ("rapamycin", "species_difference"): "ketamine_rapamycin_human",
           ("arketamine", "distinct_route"): "ketamine_human",
-          ("bdnf_trigger", "disinhibition_only"): "ketamine_human"}
+          ("bdnf_trigger", "disinhibition_only"): "ketamine_human",
+          ("spine_relief", "repair"): "psilocybin_mouse"}
 VARIANTS = [(q.name, v) for q in hyp.questions().values() for v in q.variants
             if v != q.default]
 
@@ -90,6 +91,31 @@ def test_variant_changes_what_it_claims_and_nothing_else(question, variant, defa
             assert not changed, f"{question} = {variant} changes {name}, outside its models"
         if TARGET[(question, variant)] == name:
             assert changed, f"{question} = {variant} changes nothing in {name}"
+
+
+def test_repair_takes_only_spines_above_the_healthy_density():
+    """spine_relief = repair: in a healthy mouse, whose new spines lift the density above 1,
+    the effect a week after ketamine shrinks; in a stressed mouse whose density stays below 1
+    it is the same as under the default."""
+    def immobility(condition: str, choice: dict[str, str] | None = None,
+                   amount: str = "10 mg/kg") -> tuple[float, float]:
+        sc = scenario_from_dict({
+            "subject": {"species": "mouse", "condition": condition},
+            "dose": [{"drug": "ketamine", "amount": amount, "route": "ip"}],
+            "simulation": {"end": "7 d", "output_every": "1 d"},
+            "model": {"hypotheses": choice or {}}})
+        res = simulate(sc)
+        return float(res.values["behaviour.immobility"][-1]), \
+            float(res.values["synapse.spine_density"].max())
+
+    repair = {"spine_relief": "repair"}
+    healthy, spines = immobility("healthy")
+    assert spines > 1.05  # new spines above the healthy density
+    assert 1 - immobility("healthy", repair)[0] < 0.8 * (1 - healthy)
+    stressed, spines = immobility("corticosterone", amount="5 mg/kg")
+    assert spines < 1.0
+    assert immobility("corticosterone", repair, "5 mg/kg")[0] == pytest.approx(stressed,
+                                                                             rel=1e-9)
 
 
 def test_durable_psilocybin_transient_ketamine():
