@@ -75,10 +75,12 @@ def test_no_drug_means_no_effect(species, condition, pid, pert):
         m0 = cond["madrs_baseline"].value
         assert np.allclose(r.values["clinic.madrs"], m0, rtol=TOL)
     else:
-        assert np.allclose(r.values["behaviour.immobility"], 1.0, atol=TOL)
         # the condition's stress level, or the chronic_stress perturbation's (lifelong)
         stress = spec.params.get("stress_elimination_chronic_stress",
                                  cond["stress_elimination"]).value
+        despair = layer_params("behaviour")["immobility_deficit"].value
+        assert np.allclose(r.values["behaviour.immobility"], 1 + despair * (stress - 1),
+                           atol=TOL)
         deficit = layer_params("behaviour")["sp_deficit"].value
         assert np.allclose(r.values["behaviour.sucrose_preference"],
                            1 - deficit * (stress - 1), atol=TOL)

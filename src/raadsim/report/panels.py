@@ -67,7 +67,7 @@ DIMENSIONLESS: tuple[tuple[str, str], ...] = (
     ("clinic.expectancy", "score"),
     ("synapse.plasticity_drive", "drive (0 = baseline)"),
     ("eeg.spectral_entropy", "entropy (0–1)"),
-    ("behaviour.immobility", "× vehicle"),
+    ("behaviour.immobility", "× healthy drug-free"),
     ("behaviour.sucrose_preference", "× healthy"),
 )
 

@@ -21,7 +21,7 @@ WORDS = {
     "clinic.madrs": ("MADRS total score", "MADRS total score (points)"),
     "clinic.madrs_si": ("MADRS item 10, suicidal thoughts", "item 10 score (points)"),
     "clinic.sbp_change": ("Systolic blood pressure change", "change (mmHg)"),
-    "behaviour.immobility": ("Forced-swim immobility", "immobility (× vehicle)"),
+    "behaviour.immobility": ("Forced-swim immobility", "immobility (× healthy, drug-free)"),
 }
 
 
