@@ -220,8 +220,14 @@ class CompiledModel:
                initial: Mapping[str, float] | None) -> None:
         rr = self.rr
         rr.resetAll()
-        for k, v in (values or {}).items():
-            rr.setValue(k, float(v))
+        if values:
+            index = self._column_index(tuple(values))
+            if index is None:  # not all are model parameters (an SBML file's species)
+                for k, v in values.items():
+                    rr.setValue(k, float(v))
+            else:  # one call instead of one string lookup per value
+                rr.model.setGlobalParameterValues(index, np.fromiter(values.values(), float,
+                                                                     len(index)))
         rr.reset()
         for k, v in (initial or {}).items():
             rr.setValue(k, float(v))
@@ -303,25 +309,30 @@ class CompiledModel:
         return arr[index] if len(times) else np.empty((0, len(variables)))
 
     def _apply(self, incs) -> None:
-        rr = self.rr
-        values = rr.model.getGlobalParameterValues()
-        ids = self._ids
+        """Apply one event's increments, evaluated on the state just before it, and flush
+        states below :data:`FLUSH_BELOW` to zero."""
+        rr, model, ids = self.rr, self.rr.model, self._ids
+        values = model.getGlobalParameterValues()
         env = {n: (values[ids[n]] if n in ids else rr.getValue(n))
                for _, _, names in incs for n in names}
-        deltas = [(var, eval(code, _FUNCS, env)) for var, code, _ in incs]
-        for var, d in deltas:
-            if var in ids:  # read again: two increments may act on one variable
+        changed: dict[int, float] = {}
+        for var, code, _ in incs:
+            d = eval(code, _FUNCS, env)
+            if var in ids:  # two increments may act on one variable: they add up
                 i = ids[var]
-                rr.model.setGlobalParameterValues([i], [rr.model.getGlobalParameterValues([i])[0]
-                                                        + d])
+                changed[i] = changed.get(i, values[i]) + d
             else:
                 rr.setValue(var, rr.getValue(var) + d)
+        if changed:
+            index = np.fromiter(changed, np.int32, len(changed))
+            values[index] = np.fromiter(changed.values(), float, len(changed))
+            model.setGlobalParameterValues(index, values[index])
         if len(self._state_index):
-            values = rr.model.getGlobalParameterValues()[self._state_index]
-            tiny = (values != 0.0) & (np.abs(values) < FLUSH_BELOW)
+            states = values[self._state_index]
+            tiny = (states != 0.0) & (np.abs(states) < FLUSH_BELOW)
             if tiny.any():
                 idx = self._state_index[tiny]
-                rr.model.setGlobalParameterValues(idx, np.zeros(len(idx)))
+                model.setGlobalParameterValues(idx, np.zeros(len(idx)))
 
 
 @dataclass(frozen=True)
