@@ -13,7 +13,9 @@ Measures, in one run, on examples/ketamine_trial.toml (twice-weekly ketamine vs 
 (d) raadsim on a Dask LocalCluster using all cores (skipped without the dask extra);
 and, to separate raadsim's parallel overhead from the machine's, (a) on every core at once;
 (e) the accuracy of (a) and (b): the largest model-MADRS error of any patient at any output
-    time against rtol 1e-10 / atol 1e-12, over ``--accuracy-patients`` per arm.
+    time against rtol 1e-10 / atol 1e-12, over ``--accuracy-patients`` per arm;
+(f) the bound exact sharing puts on (b) / (a): the bare loop's time over the time of what is
+    not shared (distinct ODE-parameter sets, each after a shared drug-free prefix).
 
 The last line reads ``speed vs bare loop: R x; max MADRS error: E (raadsim), E0 (bare);
 parallel efficiency: P``.
@@ -89,6 +91,58 @@ def bare_loop(n: int, keep: bool = False):
                     madrs.setdefault(name, []).append(np.asarray(out)[1:, 1])
     elapsed = time.perf_counter() - t0
     return (elapsed, {k: np.array(v) for k, v in madrs.items()}) if keep else elapsed
+
+
+def _per_patient(rr, params: list[dict[str, float]], times: list[float]) -> float:
+    """Seconds per patient of a bare roadrunner loop to ``times``."""
+    from raadsim.simulate.engines import quiet_solver
+
+    t0 = time.perf_counter()
+    with quiet_solver():
+        for p in params:
+            rr.resetAll()
+            for k, v in p.items():
+                rr.setValue(k, v)
+            rr.reset()
+            rr.simulate(times=times, selections=["time"])
+    return (time.perf_counter() - t0) / len(params)
+
+
+def sharing_bound(n: int) -> tuple[float, dict[str, tuple[int, float, float]]]:
+    """The most exact sharing can give on this trial: the bare loop's time over the time of
+    integrating only what is not shared (one integration per distinct ODE-parameter set, each
+    from the end of a shared drug-free prefix), both timed with the bare loop on n patients
+    per arm. Returns the bound and, per arm, (distinct sets, s per patient, prefix s)."""
+    import roadrunner
+
+    from raadsim.simulate.population import PopulationModel, patient_parameters
+    from raadsim.simulate.simulator import sbml_of
+    from raadsim.simulate.trial import ode_key, patient_values, prepare_arms, typical_parameters
+
+    tf, cat = load(n)
+    pop = PopulationModel.from_spec(tf.population)
+    total = unshared = 0.0
+    arms = {}
+    for arm in prepare_arms(tf, cat):
+        rr = roadrunner.RoadRunner(sbml_of(arm.spec))
+        rr.integrator.relative_tolerance = 1e-6
+        rr.integrator.absolute_tolerance = 1e-8
+        base = {k: v.value for k, v in arm.spec.params.items()}
+        patients = [pop.patient(arm.stream, i, len(arm.visit_rows)) for i in range(n)]
+        params = [patient_parameters(p, base, arm.spec.weight_exponents, arm.spec.per_kg_inputs,
+                                     arm.build_weight, arm.spec.covariate_rules)
+                  for p in patients]
+        typical = typical_parameters(arm)
+        distinct = len({ode_key(arm, patient_values(arm, p, typical)) for p in patients})
+        grid = [0.0, *(arm.times_h - arm.spec.t_start)]
+
+        _per_patient(rr, params, grid)  # warm-up
+        full = _per_patient(rr, params, grid)
+        prefix = _per_patient(rr, params, [0.0, arm.prefix_end_h])
+        total += n * full
+        unshared += distinct * (full - prefix)
+        arms[arm.name] = (distinct, full, prefix)
+    return total / unshared, arms
 
 
 def reference_madrs(n: int) -> dict[str, np.ndarray]:
@@ -229,6 +283,14 @@ def main() -> None:
               f"n = {n} (ratio {big / small:.2f}; flat = 1)")
     print(f"main process peak RSS: "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    bound, per_arm = sharing_bound(min(ns, 100))
+    print("\nwhat exact sharing can give at most (bare-loop timings, "
+          f"{min(ns, 100)} patients per arm):")
+    for name, (d, full, prefix) in per_arm.items():
+        print(f"  {name:12s} {d} distinct ODE-parameter sets; {1e3 * full:.1f} ms per patient, "
+              f"of which the drug-free prefix {1e3 * prefix:.1f} ms")
+    print(f"  bound on speed vs bare loop: {bound:.2f} x   (raadsim cannot exceed it by "
+          "sharing alone)")
     na = min(args.accuracy_patients, n)
     e = e0 = float("nan")
     if na:
