@@ -42,7 +42,8 @@ TARGET = {("durability", "plasticity_window"): "psilocybin_mouse",
           ("rapamycin", "species_difference"): "ketamine_rapamycin_human",
           ("arketamine", "distinct_route"): "ketamine_human",
           ("bdnf_trigger", "disinhibition_only"): "ketamine_human",
-          ("spine_relief", "repair"): "psilocybin_mouse"}
+          ("spine_relief", "repair"): "psilocybin_mouse",
+          ("nmdar_affinity", "in_vivo"): "ketamine_human"}
 VARIANTS = [(q.name, v) for q in hyp.questions().values() for v in q.variants
             if v != q.default]
 

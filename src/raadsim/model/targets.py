@@ -5,7 +5,9 @@ NMDA receptor (``nmdar``), open-channel block with use-dependent trapping. For e
 
     B_{p,i}' = k_nmdar · a_p · [ (c_i/K_i) · (1 − Σ_j B_{p,j}) − B_{p,i} ]
 
-``c_i`` is the unbound brain concentration (uM), ``K_i`` the affinity and ``a_p`` the
+``c_i`` is the unbound brain concentration (uM), ``K_i`` the affinity (the analyte file's,
+times ``f_nmdar_in_vivo``: 1 by default, ~3 under the ``nmdar_affinity = in_vivo``
+hypothesis) and ``a_p`` the
 channel activity of population ``p`` relative to drug-free baseline (1 here; the circuit
 layer makes it follow firing). Block and unblock need an open channel, so the equilibrium is
 the competitive-binding one, but the *rate* scales with activity: a blocker trapped in
@@ -67,6 +69,7 @@ def build_targets(cat: Catalogue, analytes: list[str]) -> ModelSpec:
     m.layers.add(LAYER)
     P = layer_params(LAYER)
     m.param("k_nmdar", P["k_nmdar"].value, "1/h", LAYER, P["k_nmdar"])
+    m.param("f_nmdar_in_vivo", P["f_nmdar_in_vivo"].value, "1", LAYER, P["f_nmdar_in_vivo"])
     m.param("O_ht2a_antagonist", 0.0, "1", LAYER, P["O_ht2a_antagonist"])
     m.param("trkb_site", 1.0, "1", LAYER, P["trkb_site"])
     # activity_int / activity_pyr (channel activity relative to baseline) come from the
@@ -120,7 +123,8 @@ def _nmdar(m: ModelSpec, cat: Catalogue, blockers: list[str]) -> None:
             a = cat.analytes[b]
             m.state(
                 f"B_{pop}_{b}",
-                f"k_nmdar*activity_{pop}*((Cbu_{b}/K_nmdar_{b})*(1 - B_{pop}_total) "
+                f"k_nmdar*activity_{pop}*((Cbu_{b}/(f_nmdar_in_vivo*K_nmdar_{b}))"
+                f"*(1 - B_{pop}_total) "
                 f"- B_{pop}_{b})",
                 "1", f"fraction of {label} NMDA receptors blocked by {a.label}", LAYER,
             )
