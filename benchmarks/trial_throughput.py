@@ -35,6 +35,7 @@ import resource
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -51,78 +52,30 @@ def load(n: int):
     return tf.model_copy(update={"population": tf.population.model_copy(update={"n": n})}), cat
 
 
-def bare_loop(n: int, keep: bool = False):
-    """Seconds for n patients per arm with a plain roadrunner loop (same SBML and inputs);
-    with ``keep``, also the model MADRS of every patient (arm -> patients x times)."""
+@dataclass
+class BareJob:
+    """One arm as the bare loop runs it: a plain RoadRunner on the arm's SBML and every
+    patient's parameter values."""
+
+    arm: object  # raadsim.simulate.trial.ArmModel
+    rr: object  # roadrunner.RoadRunner
+    patients: list
+    params: list[dict[str, float]]
+    grid: list[float]
+    selections: list[str]
+
+
+def bare_jobs(n: int) -> list[BareJob]:
+    """The bare loop's inputs for n patients per arm (same SBML, tolerances and patients)."""
     import roadrunner
 
-    from raadsim.simulate.engines import quiet_solver
     from raadsim.simulate.population import PopulationModel, patient_parameters
     from raadsim.simulate.simulator import sbml_of
     from raadsim.simulate.trial import prepare_arms
 
     tf, cat = load(n)
-    arms = prepare_arms(tf, cat)
     pop = PopulationModel.from_spec(tf.population)
     jobs = []
-    for arm in arms:
-        rr = roadrunner.RoadRunner(sbml_of(arm.spec))
-        rr.integrator.relative_tolerance = 1e-6
-        rr.integrator.absolute_tolerance = 1e-8
-        base = {k: v.value for k, v in arm.spec.params.items()}
-        params = [patient_parameters(pop.patient(arm.stream, i, len(arm.visit_rows)), base,
-                                     arm.spec.weight_exponents, arm.spec.per_kg_inputs,
-                                     arm.build_weight, arm.spec.covariate_rules)
-                  for i in range(n)]
-        grid = [0.0, *(arm.times_h - arm.spec.t_start)]
-        sel = ["time", *(arm.spec.observables[o].var for o in arm.observables)]
-        jobs.append((arm.name, rr, params, grid, sel))
-    madrs: dict[str, list[np.ndarray]] = {}
-    t0 = time.perf_counter()
-    with quiet_solver():
-        for name, rr, params, grid, sel in jobs:
-            for p in params:
-                rr.resetAll()
-                for k, v in p.items():
-                    rr.setValue(k, v)
-                rr.reset()
-                out = rr.simulate(times=grid, selections=sel)
-                if keep:  # column 1: clinic.madrs (the arm's first observable)
-                    madrs.setdefault(name, []).append(np.asarray(out)[1:, 1])
-    elapsed = time.perf_counter() - t0
-    return (elapsed, {k: np.array(v) for k, v in madrs.items()}) if keep else elapsed
-
-
-def _per_patient(rr, params: list[dict[str, float]], times: list[float]) -> float:
-    """Seconds per patient of a bare roadrunner loop to ``times``."""
-    from raadsim.simulate.engines import quiet_solver
-
-    t0 = time.perf_counter()
-    with quiet_solver():
-        for p in params:
-            rr.resetAll()
-            for k, v in p.items():
-                rr.setValue(k, v)
-            rr.reset()
-            rr.simulate(times=times, selections=["time"])
-    return (time.perf_counter() - t0) / len(params)
-
-
-def sharing_bound(n: int) -> tuple[float, dict[str, tuple[int, float, float]]]:
-    """The most exact sharing can give on this trial: the bare loop's time over the time of
-    integrating only what is not shared (one integration per distinct ODE-parameter set, each
-    from the end of a shared drug-free prefix), both timed with the bare loop on n patients
-    per arm. Returns the bound and, per arm, (distinct sets, s per patient, prefix s)."""
-    import roadrunner
-
-    from raadsim.simulate.population import PopulationModel, patient_parameters
-    from raadsim.simulate.simulator import sbml_of
-    from raadsim.simulate.trial import ode_key, patient_values, prepare_arms, typical_parameters
-
-    tf, cat = load(n)
-    pop = PopulationModel.from_spec(tf.population)
-    total = unshared = 0.0
-    arms = {}
     for arm in prepare_arms(tf, cat):
         rr = roadrunner.RoadRunner(sbml_of(arm.spec))
         rr.integrator.relative_tolerance = 1e-6
@@ -132,13 +85,66 @@ def sharing_bound(n: int) -> tuple[float, dict[str, tuple[int, float, float]]]:
         params = [patient_parameters(p, base, arm.spec.weight_exponents, arm.spec.per_kg_inputs,
                                      arm.build_weight, arm.spec.covariate_rules)
                   for p in patients]
-        typical = typical_parameters(arm)
-        distinct = len({ode_key(arm, patient_values(arm, p, typical)) for p in patients})
-        grid = [0.0, *(arm.times_h - arm.spec.t_start)]
+        jobs.append(BareJob(arm, rr, patients, params, [0.0, *(arm.times_h - arm.spec.t_start)],
+                            ["time", *(arm.spec.observables[o].var for o in arm.observables)]))
+    return jobs
 
-        _per_patient(rr, params, grid)  # warm-up
-        full = _per_patient(rr, params, grid)
-        prefix = _per_patient(rr, params, [0.0, arm.prefix_end_h])
+
+def _bare_runs(job: BareJob, times: list[float], selections: list[str]):
+    """Every patient of ``job`` through resetAll → set values → reset → simulate."""
+    rr = job.rr
+    for p in job.params:
+        rr.resetAll()
+        for k, v in p.items():
+            rr.setValue(k, v)
+        rr.reset()
+        yield rr.simulate(times=times, selections=selections)
+
+
+def bare_loop(n: int, keep: bool = False):
+    """Seconds for n patients per arm with a plain roadrunner loop (same SBML and inputs);
+    with ``keep``, also the model MADRS of every patient (arm -> patients x times)."""
+    from raadsim.simulate.engines import quiet_solver
+
+    jobs = bare_jobs(n)
+    madrs: dict[str, list[np.ndarray]] = {}
+    t0 = time.perf_counter()
+    with quiet_solver():
+        for job in jobs:
+            for out in _bare_runs(job, job.grid, job.selections):
+                if keep:  # column 1: clinic.madrs (the arm's first observable)
+                    madrs.setdefault(job.arm.name, []).append(np.asarray(out)[1:, 1])
+    elapsed = time.perf_counter() - t0
+    return (elapsed, {k: np.array(v) for k, v in madrs.items()}) if keep else elapsed
+
+
+def _per_patient(job: BareJob, times: list[float]) -> float:
+    """Seconds per patient of the bare loop of ``job`` to ``times``."""
+    from raadsim.simulate.engines import quiet_solver
+
+    t0 = time.perf_counter()
+    with quiet_solver():
+        for _ in _bare_runs(job, times, ["time"]):
+            pass
+    return (time.perf_counter() - t0) / len(job.params)
+
+
+def sharing_bound(n: int) -> tuple[float, dict[str, tuple[int, float, float]]]:
+    """The most exact sharing can give on this trial: the bare loop's time over the time of
+    integrating only what is not shared (one integration per distinct ODE-parameter set, each
+    from the end of a shared drug-free prefix), both timed with the bare loop on n patients
+    per arm. Returns the bound and, per arm, (distinct sets, s per patient, prefix s)."""
+    from raadsim.simulate.trial import ode_key, patient_values, typical_parameters
+
+    total = unshared = 0.0
+    arms = {}
+    for job in bare_jobs(n):
+        arm = job.arm
+        typical = typical_parameters(arm)
+        distinct = len({ode_key(arm, patient_values(arm, p, typical)) for p in job.patients})
+        _per_patient(job, job.grid)  # warm-up
+        full = _per_patient(job, job.grid)
+        prefix = _per_patient(job, [0.0, arm.prefix_end_h])
         total += n * full
         unshared += distinct * (full - prefix)
         arms[arm.name] = (distinct, full, prefix)

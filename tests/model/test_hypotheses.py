@@ -164,3 +164,17 @@ def test_trial_file_model_section_reaches_every_arm():
         trial_from_dict({"population": {"n": 2}, "model": {"hypotheses": {"hnk": "x"}},
                          "trial": {"visits": ["1 d"], "arm": [{"name": "a"}]}})
     assert err.value.field == "model.hypotheses.hnk"
+
+
+def test_in_vivo_affinity_half_blocks_at_the_published_unbound_concentration():
+    """nmdar_affinity = in_vivo: its one factor, derived from the rat in vivo IC50 of racemic
+    ketamine, makes the model's occupancy odds those of the published IC50s (ratio 1 within
+    their CI), where the homogenate Ki of the default block about 3 times more strongly."""
+    from raadsim.evidence.records import load_records
+    from raadsim.evidence.runner import run_records
+
+    rec = [r for r in load_records() if r.id == "ro_normalisation_ketamine_in_vivo_ic50_rat"]
+    default, = run_records(rec)
+    in_vivo, = run_records(rec, hypotheses={"nmdar_affinity": "in_vivo"})
+    assert default.simulated > 2.5 and not default.passed
+    assert in_vivo.passed and in_vivo.simulated == pytest.approx(1.0, abs=0.1)
