@@ -109,11 +109,16 @@ def test_a_signal_with_workers_alive_leaves_no_process_and_no_output(tmp_path, s
 
 @linux_only
 def test_sigterm_during_a_serial_run_writes_nothing(tmp_path):
-    (tmp_path / "s.toml").write_text(SCENARIO.replace('end = "2 h"', 'end = "30 d"')
-                                     .replace('"20 min"', '"1 min"'))
+    # 700 daily infusions over two years: several seconds of integration after the handler
+    # is installed (a 30-day run once finished within the 2 s wait on a fast CI machine, and
+    # the late SIGTERM then met the default action: exit -15)
+    (tmp_path / "s.toml").write_text(
+        SCENARIO.replace('infusion = "40 min"',
+                         'infusion = "40 min"\nrepeat = { every = "1 d", count = 700 }')
+        .replace('end = "2 h"', 'end = "730 d"').replace('"20 min"', '"1 h"'))
     proc = _start(["run", str(tmp_path / "s.toml"), "--out", str(tmp_path / "out")])
     _wait_for_handler(proc)
-    time.sleep(2)  # building or integrating
+    time.sleep(1)  # building or integrating
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143, err.decode()
