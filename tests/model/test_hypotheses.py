@@ -32,6 +32,10 @@ PANEL = {
                          "dose": [{"drug": "psilocybin", "amount": "1 mg/kg", "route": "ip"}]},
     "hnk_mouse": {"subject": {"species": "mouse"},
                   "dose": [{"drug": "hnk_2r6r", "amount": "10 mg/kg", "route": "ip"}]},
+    "ketamine_valmet_human": {"subject": {"species": "human", "condition": "trd"},
+                              "dose": [KET_H],
+                              "perturbation": [{"name": "bdnf_val66met",
+                                                "genotype": "val/met"}]},
 }
 # The scenario each variant is about: it must change something there.
 TARGET = {("durability", "plasticity_window"): "psilocybin_mouse",
@@ -43,7 +47,8 @@ TARGET = {("durability", "plasticity_window"): "psilocybin_mouse",
           ("arketamine", "distinct_route"): "ketamine_human",
           ("bdnf_trigger", "disinhibition_only"): "ketamine_human",
           ("spine_relief", "repair"): "psilocybin_mouse",
-          ("nmdar_affinity", "in_vivo"): "ketamine_human"}
+          ("nmdar_affinity", "in_vivo"): "ketamine_human",
+          ("gate_setpoint", "own_baseline"): "ketamine_valmet_human"}
 VARIANTS = [(q.name, v) for q in hyp.questions().values() for v in q.variants
             if v != q.default]
 
@@ -178,3 +183,25 @@ def test_in_vivo_affinity_half_blocks_at_the_published_unbound_concentration():
     in_vivo, = run_records(rec, hypotheses={"nmdar_affinity": "in_vivo"})
     assert default.simulated > 2.5 and not default.passed
     assert in_vivo.passed and in_vivo.simulated == pytest.approx(1.0, abs=0.1)
+
+
+def _madrs_24h(genotype: str, choice: dict[str, str]) -> float:
+    sc = scenario_from_dict({"subject": {"condition": "trd"}, "dose": [KET_H],
+                             "perturbation": [{"name": "bdnf_val66met", "genotype": genotype}],
+                             "simulation": {"end": "24 h", "output_every": "12 h",
+                                            "observables": ["clinic.madrs"]},
+                             "model": {"hypotheses": choice}})
+    return float(simulate(sc).values["clinic.madrs"][-1])
+
+
+def test_gate_setpoint_decides_whether_the_met_allele_abolishes_or_grades_the_response():
+    """absolute: a Val/Met patient's lower BDNF tone keeps the gates shut, so most of the 24 h
+    response is lost; own_baseline: the response shrinks with each Met allele but stays."""
+    absolute = {g: _madrs_24h(g, {"gate_setpoint": "absolute"})
+                for g in ("val/val", "val/met")}
+    own = {g: _madrs_24h(g, {"gate_setpoint": "own_baseline"})
+           for g in ("val/val", "val/met", "met/met")}
+    assert absolute["val/met"] - absolute["val/val"] > 10  # most of a ~20-point fall lost
+    assert own["val/val"] < own["val/met"] < own["met/met"]
+    assert own["met/met"] - own["val/val"] < 3  # graded, not abolished
+    assert own["val/val"] == pytest.approx(absolute["val/val"], abs=1e-6)
