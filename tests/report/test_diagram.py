@@ -32,7 +32,7 @@ def test_bands_follow_the_scales_top_to_bottom(spec):
                        ("E_rate", "network"), ("mtorc1", "signalling"),
                        ("W_slow", "synapse"), ("madrs", "clinic")]:
         assert keys[scale[var]] == where, var
-    assert len(lay.nodes) < 90  # the per-analyte copies are folded
+    assert len(lay.nodes) < 100  # per-analyte copies folded (97 with the gate_setpoint rises)
     assert all(len(row) <= 7 for row in lay.rows)
     down = sum(lay.nodes[e.a].scale <= lay.nodes[e.b].scale for e in lay.edges)
     assert down >= 0.9 * len(lay.edges)  # the cascade flows down; few feedback edges
