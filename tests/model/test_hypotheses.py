@@ -32,6 +32,10 @@ PANEL = {
                          "dose": [{"drug": "psilocybin", "amount": "1 mg/kg", "route": "ip"}]},
     "hnk_mouse": {"subject": {"species": "mouse"},
                   "dose": [{"drug": "hnk_2r6r", "amount": "10 mg/kg", "route": "ip"}]},
+    "lsd_human": {"subject": {"species": "human", "condition": "healthy"},
+                  "dose": [{"drug": "lsd", "amount": "100 ug", "route": "oral"}]},
+    "lsd_mouse": {"subject": {"species": "mouse"},
+                  "dose": [{"drug": "lsd", "amount": "0.2 mg/kg", "route": "ip"}]},
     "ketamine_valmet_human": {"subject": {"species": "human", "condition": "trd"},
                               "dose": [KET_H],
                               "perturbation": [{"name": "bdnf_val66met",
@@ -48,7 +52,8 @@ TARGET = {("durability", "plasticity_window"): "psilocybin_mouse",
           ("bdnf_trigger", "disinhibition_only"): "ketamine_human",
           ("spine_relief", "repair"): "psilocybin_mouse",
           ("nmdar_affinity", "in_vivo"): "ketamine_human",
-          ("gate_setpoint", "own_baseline"): "ketamine_valmet_human"}
+          ("gate_setpoint", "own_baseline"): "ketamine_valmet_human",
+          ("lsd_exposure", "pooled"): "lsd_human"}
 VARIANTS = [(q.name, v) for q in hyp.questions().values() for v in q.variants
             if v != q.default]
 
@@ -73,7 +78,8 @@ def test_every_question_has_a_default_that_changes_nothing():
             assert v.sources and v.summary
             for name, p in v.params.items():  # every value with provenance
                 assert p.provenance.kind in ("literature", "fitted", "derived", "assumed")
-                assert name.startswith("K_") or any(name in layer_params(x) for x in LAYERS)
+                assert name.startswith("K_") or hyp._human_pk(name) \
+                    or any(name in layer_params(x) for x in LAYERS)
 
 
 def test_default_choice_is_the_layer_files():
@@ -205,3 +211,26 @@ def test_gate_setpoint_decides_whether_the_met_allele_abolishes_or_grades_the_re
     assert own["val/val"] < own["val/met"] < own["met/met"]
     assert own["met/met"] - own["val/val"] < 3  # graded, not abolished
     assert own["val/val"] == pytest.approx(absolute["val/val"], abs=1e-6)
+
+
+def test_pooled_lsd_exposure_is_the_study_weighted_mean_of_the_basel_cmax_values():
+    """The pooled variant's Cmax per ug is re-derived from the published values (each study
+    once), and it changes human LSD only: a rat's LSD PK is that of the default."""
+    from raadsim.evidence.pk_fits import pooled_cmax_per_dose
+
+    studies = {"dolder2017": [(100, 1.3), (200, 3.1)], "holze2019": [(100, 1.7)],
+               "holze_lsd_microdose": [(5, 0.151), (10, 0.279), (20, 0.500)]}
+    target = 100 * pooled_cmax_per_dose(studies)  # ng/mL after 100 ug
+    human = {"dose": [{"drug": "lsd", "amount": "100 ug", "route": "oral"}],
+             "simulation": {"end": "6 h", "output_every": "2 min",
+                            "observables": ["plasma.lsd"]}}
+    rat = {**human, "subject": {"species": "rat"},
+           "dose": [{"drug": "lsd", "amount": "0.1 mg/kg", "route": "ip"}]}
+
+    def cmax(raw: dict, variant: str) -> float:
+        sc = scenario_from_dict({**raw, "model": {"hypotheses": {"lsd_exposure": variant}}})
+        return float(simulate(sc).values["plasma.lsd"].max())
+
+    assert cmax(human, "pooled") == pytest.approx(target, rel=0.005)
+    assert cmax(human, "dolder2017") == pytest.approx(1.5, rel=0.005)
+    assert cmax(rat, "pooled") == cmax(rat, "dolder2017")

@@ -67,6 +67,13 @@ def psilocybin_peak_ht2a(dose_mg: float) -> float:
     return float(simulate(sc).values["drive.ht2a"].max())
 
 
+def pooled_cmax_per_dose(studies: dict[str, list[tuple[float, float]]]) -> float:
+    """Cmax per unit dose pooled over studies, each counting once: the geometric mean over
+    studies of each study's geometric-mean Cmax/dose (``studies``: name -> [(dose, Cmax)])."""
+    per_study = [sum(math.log(c / d) for d, c in pts) / len(pts) for pts in studies.values()]
+    return math.exp(sum(per_study) / len(per_study))
+
+
 def plasma_k_from_ec50(ec50_plasma: float, o50: float) -> float:
     """Plasma-basis affinity K such that half-maximal intensity occurs at ``ec50_plasma``."""
     return ec50_plasma * (1 - o50) / o50

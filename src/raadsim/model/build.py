@@ -85,7 +85,7 @@ def build_model(sc: ModelInputs | SupportsModelInputs, cat: Catalogue,
         m.merge(build_layer(layer, flags))
     for name, p in condition_params()[inp.condition].items():
         m.param(name, p.value, p.unit, "condition", p)
-    hypotheses.apply(m, inp.hypotheses)
+    hypotheses.apply(m, inp.hypotheses, species)
     effects = hypotheses.perturbation_effects(inp.hypotheses)
     if species != "culture":
         for t in sorted({t for a in adms if a.session for t in a.times_h}):

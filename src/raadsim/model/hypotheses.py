@@ -2,7 +2,9 @@
 
 Where the literature disagrees, raadsim keeps the alternatives as named variants of one
 question (``data/parameters/hypotheses.toml``), each with its sources. A variant is a set of
-parameter values with provenance: layer parameters (``set``) and effect sizes of named
+parameter values with provenance: layer parameters (``set``), an analyte's affinity
+(``K_<target>_<analyte>``) or human apparent PK (``Vc_<analyte>``, ``CL_<analyte>``: applied in
+human models only, since rodent PK is fitted or scaled separately) and effect sizes of named
 perturbations (``perturbation``). The default variant of each question is the model as its
 layer files state it (it changes nothing); the file says which evidence picked it. Choose
 variants in a scenario or trial file::
@@ -24,6 +26,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from ..drugs.catalogue import builtin
 from ..errors import InputError, ModelError
 from ..perturb.catalogue import registry
 from ..provenance import Param, param_from_table, sources
@@ -33,6 +36,8 @@ from .spec import ModelParam, ModelSpec
 FILE = "data/parameters/hypotheses.toml"
 # An analyte's affinity at a target (targets layer, in uM unbound brain concentration).
 AFFINITY = r"K_(nmdar|ht2a|trkb|ampar|sert)_[a-z0-9_]+"
+# An analyte's human apparent volume or clearance (pk layer; values at the reference weight).
+HUMAN_PK = r"(Vc|CL)_([a-z0-9_]+)"
 Choices = tuple[tuple[str, str], ...]  # (question, variant), non-default choices only
 
 
@@ -112,13 +117,23 @@ def _check_targets(qname: str, v: Variant) -> None:
     where = f"{FILE}:{qname}.variant.{v.name}"
     for name in v.params:
         if not (any(name in layer_params(layer) for layer in LAYERS)
-                or re.fullmatch(AFFINITY, name)):
+                or re.fullmatch(AFFINITY, name) or _human_pk(name)):
             raise ModelError(f"{where}: sets {name}, which no layer file defines (nor is it "
-                             "an affinity K_<target>_<analyte>)")
+                             "an affinity K_<target>_<analyte> or a human Vc_/CL_<analyte>)")
     reg = registry()
     for pert, eff in v.perturbations.items():
         if pert not in reg or set(eff) - set(reg[pert].effects):
             raise ModelError(f"{where}: perturbation {pert} has no effects {sorted(eff)}")
+
+
+def _human_pk(name: str) -> bool:
+    """Whether ``name`` is a built-in analyte's human apparent volume or clearance."""
+    m = re.fullmatch(HUMAN_PK, name)
+    if not m:
+        return False
+    analytes = builtin().analytes
+    return m[2] in analytes and "human" in analytes[m[2]].pk \
+        and m[1] in analytes[m[2]].pk["human"].params
 
 
 @cache
@@ -176,11 +191,14 @@ def perturbation_effects(choices: Choices) -> dict[str, dict[str, Param]]:
     return out
 
 
-def apply(m: ModelSpec, choices: Choices) -> None:
+def apply(m: ModelSpec, choices: Choices, species: str) -> None:
     """Set the chosen variants' parameter values in ``m`` (in the unit the model uses). A
-    parameter of a layer the model does not contain is skipped (e.g. the clinic in a culture)."""
+    parameter of a layer the model does not contain is skipped (e.g. the clinic in a culture),
+    and a human PK parameter outside a human model."""
     for v in chosen(choices):
         for name, p in v.params.items():
+            if re.fullmatch(HUMAN_PK, name) and species != "human":
+                continue
             if name in m.params:
                 old = m.params[name]
                 unit = "uM" if re.fullmatch(AFFINITY, name) else old.source.unit
