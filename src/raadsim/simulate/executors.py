@@ -81,7 +81,15 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
         if proc.is_alive():
             proc.kill()
             proc.join(1.0)
+    # Let the pool's manager thread see its dead workers and finish (bounded) before going
+    # on: if it is still tearing down when the interpreter exits, CPython 3.11's exit hook
+    # can write to its wake-up pipe as the thread closes it, and prints a traceback
+    # ("Exception ignored in: <module 'threading'>" from _python_exit) after our one line
+    # (seen once in CI; _ThreadWakeup.wakeup takes no lock before CPython PR #125492).
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
+    if manager is not None:
+        manager.join(TERMINATE_GRACE_S)
 
 
 _KEPT: list[tuple[int, ProcessPoolExecutor]] = []   # (workers, pool): at most one kept pool
